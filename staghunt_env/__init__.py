@@ -1,0 +1,29 @@
+"""The Markov Stag Hunt as a PettingZoo environment, with a shared rules engine and a batched engine.
+
+Importing this package registers ``staghunt/stag_hunt-v0`` with ``pettingzoo.make``.
+"""
+
+from . import stag_hunt_v0
+from .config import StagHuntConfig
+from .registration import register
+from .rules import ACTION_NAMES, HUNT_HARE, HUNT_STAG, STAY, GameState
+from .stag_hunt_v0 import env, parallel_env, raw_env
+from .wrappers import BoxObservation, box_observation
+
+__version__ = "0.1.0"
+__all__ = [
+    "ACTION_NAMES",
+    "HUNT_HARE",
+    "HUNT_STAG",
+    "STAY",
+    "BoxObservation",
+    "GameState",
+    "StagHuntConfig",
+    "box_observation",
+    "env",
+    "parallel_env",
+    "raw_env",
+    "stag_hunt_v0",
+]
+
+register()

@@ -1,0 +1,12 @@
+"""The README's code blocks, so that tests can execute exactly what users read."""
+
+import pathlib
+import re
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
+
+def code_blocks(tag: str = "python") -> list[str]:
+    """Every fenced block whose info string is exactly ``tag`` (e.g. "python", "python sb3")."""
+    pattern = re.compile(r"^```" + re.escape(tag) + r"\n(.*?)^```", re.S | re.M)
+    return pattern.findall(README.read_text())

@@ -1,0 +1,101 @@
+"""Rule-based co-players of the original paper: random, and walkers to the nearest stag / hare / prey."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from staghunt_env import HUNT_HARE, HUNT_STAG, STAY, StagHuntConfig
+
+_MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))  # UP, DOWN, LEFT, RIGHT
+
+
+def first_step_towards(grid: np.ndarray, targets: np.ndarray) -> int | None:
+    """The first move of a shortest path around blocks from the observer to the nearest target cell.
+
+    ``grid`` is an observation (H, W, N+3); ``targets`` an (H, W) bool map. Returns STAY when the
+    observer already stands on a target, None when no target is reachable. Ties go to the
+    first move in UP, DOWN, LEFT, RIGHT order, so the choice is deterministic.
+    """
+    n = grid.shape[-1] - 3
+    blocks = grid[..., n].astype(bool)
+    (r0,), (c0,) = np.nonzero(grid[..., 0])
+    if targets[r0, c0]:
+        return STAY
+    h, w = blocks.shape
+    first = np.full((h, w), -1, dtype=np.int64)
+    queue = deque()
+    for a, (dr, dc) in enumerate(_MOVES):
+        r, c = r0 + dr, c0 + dc
+        if 0 <= r < h and 0 <= c < w and not blocks[r, c] and first[r, c] < 0:
+            first[r, c] = a
+            queue.append((r, c))
+    while queue:
+        r, c = queue.popleft()
+        if targets[r, c]:
+            return int(first[r, c])
+        for dr, dc in _MOVES:
+            nr, nc = r + dr, c + dc
+            free = 0 <= nr < h and 0 <= nc < w and not blocks[nr, nc]
+            if free and first[nr, nc] < 0 and (nr, nc) != (r0, c0):
+                first[nr, nc] = first[r, c]
+                queue.append((nr, nc))
+    return None
+
+
+class RandomAgent:
+    """Uniformly random legal actions, from its own seeded generator."""
+
+    def __init__(self, env_config: StagHuntConfig, seed: int | None = None) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def reset(self, agent_id: str) -> None:
+        self.agent_id = agent_id
+
+    def act(self, observation: Mapping[str, Any], info: Mapping[str, Any] | None = None) -> int:
+        return int(self.rng.choice(np.flatnonzero(observation["action_mask"])))
+
+    def end_episode(self, final_state: Any = None) -> None:
+        pass
+
+
+class NearestPreyAgent:
+    """Walks the shortest path to the nearest prey of its kinds, then hunts it.
+
+    A stag hunter standing on the stag keeps choosing HUNT_STAG, which is how it waits for a
+    partner: alone it catches nothing and loses nothing.
+    """
+
+    def __init__(
+        self,
+        env_config: StagHuntConfig,
+        seed: int | None = None,
+        goals: tuple[str, ...] = ("stag", "hare"),
+    ) -> None:
+        self.n = env_config.num_players
+        self.goals = goals
+        self.fallback = RandomAgent(env_config, seed)
+
+    def reset(self, agent_id: str) -> None:
+        self.agent_id = agent_id
+        self.fallback.reset(agent_id)
+
+    def act(self, observation: Mapping[str, Any], info: Mapping[str, Any] | None = None) -> int:
+        grid = observation["observation"]
+        channel = {"stag": self.n + 1, "hare": self.n + 2}
+        targets = np.zeros(grid.shape[:2], dtype=bool)
+        for goal in self.goals:
+            targets |= grid[..., channel[goal]].astype(bool)
+        move = first_step_towards(grid, targets)
+        if move is None:
+            return self.fallback.act(observation, info)
+        if move == STAY:
+            (r,), (c,) = np.nonzero(grid[..., 0])
+            return HUNT_STAG if grid[r, c, self.n + 1] else HUNT_HARE
+        return move
+
+    def end_episode(self, final_state: Any = None) -> None:
+        pass

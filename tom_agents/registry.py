@@ -1,0 +1,49 @@
+"""Agents by name: ``make_agent("nearest_stag", env_config=...)``; users add their own with ``register_agent``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from staghunt_env import StagHuntConfig
+from staghunt_env.config import config_from
+
+
+class Agent(Protocol):
+    """What every agent offers, inside any PettingZoo loop."""
+
+    def reset(self, agent_id: str) -> None:
+        """Start an episode as ``agent_id``; what was learned in earlier episodes is kept."""
+
+    def act(self, observation: Mapping[str, Any], info: Mapping[str, Any]) -> int:
+        """Choose an action from what the env gives this agent."""
+
+    def end_episode(self, final_state: Any = None) -> None:
+        """The episode is over (``final_state``: the env's global state, when the runner knows it)."""
+
+
+AgentFactory = Callable[..., Agent]
+_REGISTRY: dict[str, AgentFactory] = {}
+
+
+def register_agent(name: str, factory: AgentFactory) -> None:
+    """Make ``factory(env_config=StagHuntConfig, seed=int | None, **options)`` available by ``name``."""
+    if not callable(factory):
+        raise TypeError(f"register_agent({name!r}, ...): the factory must be callable")
+    _REGISTRY[name] = factory
+
+
+def registered_agents() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def make_agent(
+    name: str,
+    env_config: StagHuntConfig | Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    **options: Any,
+) -> Agent:
+    """Build a registered agent for games of ``env_config`` (a config or its keywords)."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown agent {name!r}; registered agents: {registered_agents()}")
+    return _REGISTRY[name](env_config=config_from(env_config), seed=seed, **options)
