@@ -4,6 +4,7 @@ Importing this package registers ``staghunt/stag_hunt-v0`` with ``pettingzoo.mak
 """
 
 from . import stag_hunt_v0
+from .batched import BatchedStagHunt
 from .config import StagHuntConfig
 from .registration import register
 from .rules import ACTION_NAMES, HUNT_HARE, HUNT_STAG, STAY, GameState
@@ -16,6 +17,7 @@ __all__ = [
     "HUNT_HARE",
     "HUNT_STAG",
     "STAY",
+    "BatchedStagHunt",
     "BoxObservation",
     "GameState",
     "StagHuntConfig",

@@ -1,0 +1,155 @@
+"""BatchedStagHunt: many games in lockstep on preallocated arrays, with automatic reset."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from . import observe, rules
+from .config import config_from
+from .rules import NUM_ACTIONS, GameState
+
+
+class BatchedStagHunt:
+    """``num_envs`` games stepped together by the shared rules engine.
+
+    ``step(actions[B, N])`` returns ``(obs, action_mask, rewards, terminated, truncated)``:
+    ``obs`` (B, N, H, W, N+3) int8 and ``action_mask`` (B, N, 7) int8 as each player sees the
+    game, ``rewards`` (B, N) float32, ``terminated``/``truncated`` (B, N) bool marking the
+    players whose episode ended in this step.
+
+    Auto-reset: a game that ends in a step is reset within that step, so the returned ``obs``
+    and ``action_mask`` of its row already belong to the next episode, while ``rewards``,
+    ``terminated`` and ``truncated`` are those of the final step. For the games that ended
+    (``episode_ended``, (B,) bool) the final observation is in ``final_obs`` and each player's
+    episode return in ``final_returns``; rows of other games are stale.
+
+    Departed players (caught something while their game goes on) have all-zero observations
+    and may only STAY; their actions are ignored. The returned arrays are the engine's own
+    buffers, overwritten by the next call: copy what you keep. With ``device`` set (e.g.
+    ``"cuda"``), the outputs are torch tensors on that device; the rules still run on the CPU.
+    """
+
+    def __init__(
+        self, num_envs: int, seed: int | None = None, device: Any = None, **config: Any
+    ) -> None:
+        if not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+        self.config = config_from(**config)
+        self.num_envs = int(num_envs)
+        self.device = device
+        n = self.config.num_players
+        shape = (self.num_envs, n, *observe.observation_shape(self.config))
+        self.state = GameState.zeros(self.config, self.num_envs)
+        self._rng = np.random.default_rng(seed)
+        self.obs = np.zeros(shape, dtype=np.int8)
+        self.action_mask = np.zeros((self.num_envs, n, NUM_ACTIONS), dtype=np.int8)
+        self.rewards = np.zeros((self.num_envs, n), dtype=np.float32)
+        self.terminated = np.zeros((self.num_envs, n), dtype=bool)
+        self.truncated = np.zeros((self.num_envs, n), dtype=bool)
+        self.episode_ended = np.zeros(self.num_envs, dtype=bool)
+        self.final_obs = np.zeros(shape, dtype=np.int8)
+        self.returns = np.zeros((self.num_envs, n), dtype=np.float32)
+        self.final_returns = np.zeros((self.num_envs, n), dtype=np.float32)
+        self._actions = np.zeros((self.num_envs, n), dtype=np.int64)
+
+    def reset(self, seed: int | None = None) -> tuple[Any, Any]:
+        """Start new episodes in every game; returns (obs, action_mask)."""
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        rules.reset(self.config, self.state, self._rng)
+        self.returns[:] = 0
+        self.episode_ended[:] = False
+        return self._outputs(self._observe())
+
+    def step(self, actions: Any) -> tuple[Any, ...]:
+        """Advance every game by one joint action (B, N); see the class docstring for auto-reset."""
+        self._set_actions(actions)
+        rules.step(
+            self.config,
+            self.state,
+            self._actions,
+            inplace=True,
+            out=(self.rewards, self.terminated, self.truncated),
+        )
+        self.returns += self.rewards
+        np.copyto(self.episode_ended, self.state.over)
+        if self.episode_ended.any():
+            ended = np.flatnonzero(self.episode_ended)
+            final_obs, _ = observe.observe(self.state.select(ended), zero_departed=True)
+            self.final_obs[ended] = final_obs
+            self.final_returns[ended] = self.returns[ended]
+            self.returns[ended] = 0
+            rules.reset(self.config, self.state, self._rng, ended)
+        self._observe()
+        return self._outputs(
+            (self.obs, self.action_mask, self.rewards, self.terminated, self.truncated)
+        )
+
+    def observe(self) -> tuple[Any, Any]:
+        """(obs, action_mask) of the current state, e.g. after :meth:`assign` or :meth:`set_state`."""
+        return self._outputs(self._observe())
+
+    def _observe(self) -> tuple[np.ndarray, np.ndarray]:
+        return observe.observe(self.state, zero_departed=True, out=(self.obs, self.action_mask))
+
+    def _set_actions(self, actions: Any) -> None:
+        if hasattr(actions, "detach"):  # a torch tensor, maybe on a GPU
+            actions = actions.detach().cpu().numpy()
+        actions = np.asarray(actions)
+        if actions.shape != self._actions.shape:
+            raise ValueError(
+                f"actions must have shape (num_envs, num_players) = {self._actions.shape}, "
+                f"got {actions.shape}"
+            )
+        if not np.issubdtype(actions.dtype, np.integer):
+            raise ValueError(f"actions must be integers, got dtype {actions.dtype}")
+        if actions.size and (actions.min() < 0 or actions.max() >= NUM_ACTIONS):
+            raise ValueError(
+                f"actions must be in Discrete({NUM_ACTIONS}), got values from "
+                f"{actions.min()} to {actions.max()}"
+            )
+        np.copyto(self._actions, actions)
+
+    def _outputs(self, arrays: tuple[np.ndarray, ...]) -> tuple[Any, ...]:
+        if self.device is None:
+            return arrays
+        import torch
+
+        return tuple(torch.from_numpy(a).to(self.device) for a in arrays)
+
+    # ------------------------------------------------------------------ planning access
+
+    def select(self, indices: Any) -> GameState:
+        """Gather games into an independent GameState (e.g. to branch them in a planner)."""
+        return self.state.select(indices)
+
+    def assign(self, indices: Any, games: GameState) -> None:
+        """Scatter games into rows ``indices``; call :meth:`observe` for their new observations."""
+        games.check_compatible(self.config)
+        self.state.assign(indices, games)
+
+    def get_state(self) -> dict[str, Any]:
+        """A picklable snapshot of the whole batch, RNG and running returns included."""
+        return {
+            "config": self.config.to_dict(),
+            "game": self.state.copy(),
+            "returns": self.returns.copy(),
+            "rng": copy.deepcopy(self._rng.bit_generator.state),
+        }
+
+    def set_state(self, snapshot: dict[str, Any]) -> None:
+        """Restore a snapshot from :meth:`get_state` (ValueError if it does not fit this engine)."""
+        if not isinstance(snapshot, dict) or set(snapshot) != {"config", "game", "returns", "rng"}:
+            raise ValueError("not a BatchedStagHunt snapshot (use BatchedStagHunt.get_state())")
+        if snapshot["config"] != self.config.to_dict():
+            diff = sorted(
+                k for k, v in self.config.to_dict().items() if snapshot["config"].get(k) != v
+            )
+            raise ValueError(f"snapshot comes from another configuration (differs in {diff})")
+        snapshot["game"].check_compatible(self.config, batch=self.num_envs)
+        self.state = snapshot["game"].copy()
+        np.copyto(self.returns, snapshot["returns"])
+        self._rng.bit_generator.state = copy.deepcopy(snapshot["rng"])
