@@ -1,7 +1,8 @@
-"""Agents for the Markov Stag Hunt: scripted co-players today, theory-of-mind planners to come."""
+"""Agents for the Markov Stag Hunt: scripted co-players and theory-of-mind (HOP) planners."""
 
 from functools import partial
 
+from .agents.planner import PlannerAgent, act_many
 from .agents.scripted import NearestPreyAgent, RandomAgent
 from .registry import Agent, make_agent, register_agent, registered_agents
 
@@ -9,5 +10,15 @@ register_agent("random", RandomAgent)
 register_agent("nearest_stag", partial(NearestPreyAgent, goals=("stag",)))
 register_agent("nearest_hare", partial(NearestPreyAgent, goals=("hare",)))
 register_agent("nearest_prey", NearestPreyAgent)
+register_agent("hop", PlannerAgent)
+register_agent("direct_om", partial(PlannerAgent, opponent_model="goal_free"))
+register_agent("mcts", partial(PlannerAgent, opponent_model="uniform"))
 
-__all__ = ["Agent", "make_agent", "register_agent", "registered_agents"]
+__all__ = [
+    "Agent",
+    "PlannerAgent",
+    "act_many",
+    "make_agent",
+    "register_agent",
+    "registered_agents",
+]

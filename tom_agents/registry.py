@@ -41,9 +41,23 @@ def make_agent(
     name: str,
     env_config: StagHuntConfig | Mapping[str, Any] | None = None,
     seed: int | None = None,
+    device: str = "auto",
+    checkpoint: str | None = None,
     **options: Any,
 ) -> Agent:
-    """Build a registered agent for games of ``env_config`` (a config or its keywords)."""
+    """Build a registered agent for games of ``env_config`` (a config or its keywords).
+
+    ``device`` and ``checkpoint`` reach the factory only when set (scripted agents take neither).
+    """
     if name not in _REGISTRY:
         raise ValueError(f"unknown agent {name!r}; registered agents: {registered_agents()}")
-    return _REGISTRY[name](env_config=config_from(env_config), seed=seed, **options)
+    if device != "auto":
+        options["device"] = device
+    if checkpoint is not None:
+        options["checkpoint"] = checkpoint
+    try:
+        return _REGISTRY[name](env_config=config_from(env_config), seed=seed, **options)
+    except TypeError as e:
+        raise ValueError(
+            f"agent {name!r} does not accept these options {sorted(options)}: {e}"
+        ) from e

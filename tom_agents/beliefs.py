@@ -1,0 +1,35 @@
+"""Beliefs over co-players' goals (SPEC section 2): pure functions over arrays.
+
+Across episodes, discounted goal counts D (per co-player, per goal) give the prior:
+``D <- lambda * D + onehot(realised goal)``, ``prior = D / sum(D)`` (uniform while D is zero).
+Within an episode, Bayes: ``b'(g) ∝ b(g) * likelihood(g)``; when every goal's likelihood is
+zero, the belief falls back to the prior.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def prior_from_counts(counts: np.ndarray) -> np.ndarray:
+    """(..., G) discounted counts -> (..., G) prior; uniform where the counts are all zero."""
+    counts = np.asarray(counts, dtype=np.float64)
+    total = counts.sum(-1, keepdims=True)
+    uniform = np.full_like(counts, 1.0 / counts.shape[-1])
+    return np.where(total > 0, counts / np.where(total > 0, total, 1.0), uniform)
+
+
+def update_counts(counts: np.ndarray, realised: np.ndarray, discount: float) -> np.ndarray:
+    """Discount every count and add one for each co-player's realised goal (-1: none)."""
+    counts = discount * np.asarray(counts, dtype=np.float64)
+    realised = np.asarray(realised)
+    rows = np.flatnonzero(realised >= 0)
+    counts[rows, realised[rows]] += 1.0
+    return counts
+
+
+def bayes_update(belief: np.ndarray, likelihood: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """(K, G) beliefs times (K, G) likelihoods, renormalised; rows of zero likelihood -> prior."""
+    posterior = np.asarray(belief, dtype=np.float64) * likelihood
+    total = posterior.sum(-1, keepdims=True)
+    return np.where(total > 0, posterior / np.where(total > 0, total, 1.0), prior)
