@@ -7,6 +7,7 @@ from typing import Any
 
 from pettingzoo import AECEnv
 from pettingzoo.utils import AgentSelector, wrappers
+from pettingzoo.utils.env_logger import EnvLogger
 
 from .parallel import METADATA, StagHuntParallelEnv
 
@@ -92,6 +93,8 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo's naming convention)
 
     def get_state(self) -> dict[str, Any]:
         """A picklable snapshot: the game, the RNG and the turn bookkeeping."""
+        if not hasattr(self, "_agent_selector"):
+            raise ValueError("get_state() needs an episode: call reset() first")
         snapshot = self._parallel.get_state()
         snapshot["aec"] = copy.deepcopy(
             {f: getattr(self, f) for f in _TURN_FIELDS}
@@ -135,6 +138,17 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo's naming convention)
         return self.metadata["name"]
 
 
+class _OrderEnforcing(wrappers.OrderEnforcingWrapper):
+    """PettingZoo's call-order checks, with ``render(mode)`` passed through as RLlib calls it."""
+
+    def render(self, *args: Any) -> Any:
+        if not args:
+            return super().render()
+        if not self._has_reset:
+            EnvLogger.error_render_before_reset()
+        return self.unwrapped.render(*args)
+
+
 def env(**kwargs: Any) -> AECEnv:
     """The AEC env inside PettingZoo's standard wrappers (bounds and call-order checks)."""
-    return wrappers.OrderEnforcingWrapper(wrappers.AssertOutOfBoundsWrapper(raw_env(**kwargs)))
+    return _OrderEnforcing(wrappers.AssertOutOfBoundsWrapper(raw_env(**kwargs)))

@@ -23,8 +23,9 @@ class BatchedStagHunt:
     Auto-reset: a game that ends in a step is reset within that step, so the returned ``obs``
     and ``action_mask`` of its row already belong to the next episode, while ``rewards``,
     ``terminated`` and ``truncated`` are those of the final step. For the games that ended
-    (``episode_ended``, (B,) bool) the final observation is in ``final_obs`` and each player's
-    episode return in ``final_returns``; rows of other games are stale.
+    (``episode_ended``, (B,) bool) the final observation is in ``final_obs``, the final global
+    grid (as ``state()`` of the env) in ``final_grid`` and each player's episode return in
+    ``final_returns``; rows of other games are stale.
 
     Departed players (caught something while their game goes on) have all-zero observations
     and may only STAY; their actions are ignored. The returned arrays are the engine's own
@@ -51,6 +52,7 @@ class BatchedStagHunt:
         self.truncated = np.zeros((self.num_envs, n), dtype=bool)
         self.episode_ended = np.zeros(self.num_envs, dtype=bool)
         self.final_obs = np.zeros(shape, dtype=np.int8)
+        self.final_grid = np.zeros((self.num_envs, *shape[2:]), dtype=np.int8)
         self.returns = np.zeros((self.num_envs, n), dtype=np.float32)
         self.final_returns = np.zeros((self.num_envs, n), dtype=np.float32)
         self._actions = np.zeros((self.num_envs, n), dtype=np.int64)
@@ -78,8 +80,9 @@ class BatchedStagHunt:
         np.copyto(self.episode_ended, self.state.over)
         if self.episode_ended.any():
             ended = np.flatnonzero(self.episode_ended)
-            final_obs, _ = observe.observe(self.state.select(ended), zero_departed=True)
-            self.final_obs[ended] = final_obs
+            final = self.state.select(ended)
+            self.final_obs[ended] = observe.observe(final, zero_departed=True)[0]
+            self.final_grid[ended] = observe.global_grid(final)
             self.final_returns[ended] = self.returns[ended]
             self.returns[ended] = 0
             rules.reset(self.config, self.state, self._rng, ended)

@@ -45,11 +45,15 @@ def masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor
     return torch.log_softmax(logits.masked_fill(mask == 0, NEG_INF), dim=-1)
 
 
-def kaiming_init(module: nn.Module) -> None:
+def kaiming_init(module: nn.Module, heads: tuple[nn.Linear, ...]) -> None:
+    """Kaiming init (as the original) for the hidden layers; zero output heads, so that an
+    untrained net predicts uniform legal actions and a value of 0 (a neutral prior for search)."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
             nn.init.zeros_(m.bias)
+    for head in heads:
+        nn.init.zeros_(head.weight)
 
 
 class PolicyValueNet(nn.Module):
@@ -66,7 +70,7 @@ class PolicyValueNet(nn.Module):
         self.fc = nn.Linear(self.trunk.out_features + 1, hidden)
         self.policy = nn.Linear(hidden, 7)
         self.value = nn.Linear(hidden, 1)
-        kaiming_init(self)
+        kaiming_init(self, heads=(self.policy, self.value))
 
     def forward(
         self, grid: torch.Tensor, t: torch.Tensor, mask: torch.Tensor
@@ -96,7 +100,7 @@ class OpponentNet(nn.Module):
         self.trunk = Trunk(config, channels)
         self.fc = nn.Linear(self.trunk.out_features + 1 + NUM_GOALS * goal_conditioned, hidden)
         self.actor = nn.Linear(hidden, 7)
-        kaiming_init(self)
+        kaiming_init(self, heads=(self.actor,))
 
     def forward(self, grid: torch.Tensor, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         features = torch.cat([self.trunk(grid), self.trunk.time_feature(t)], dim=1)

@@ -72,7 +72,7 @@ def explain_transition(
         else:  # stood still: STAY, a hunt of the stag that failed alone, or an illegal action
             explains[k - 1] = ~legal
             explains[k - 1, STAY] = True
-            explains[k - 1, HUNT_STAG] = legal[HUNT_STAG]
+            explains[k - 1, HUNT_STAG] = True  # failed alone on a stag, or illegal elsewhere
     return explains, observed, caught
 
 
@@ -117,8 +117,8 @@ def check_observation(config: StagHuntConfig, observation: Any) -> tuple[np.ndar
             "expected the env's observation dict with 'observation' and 'action_mask', "
             f"got {type(observation).__name__}"
         )
-    grid = np.asarray(observation["observation"])
-    mask = np.asarray(observation["action_mask"])
+    grid = np.array(observation["observation"], dtype=np.int8)  # copies: envs reuse buffers
+    mask = np.array(observation["action_mask"], dtype=np.int8)
     expected = (*config.grid_size, config.num_channels)
     if grid.shape != expected:
         raise ValueError(
@@ -127,4 +127,4 @@ def check_observation(config: StagHuntConfig, observation: Any) -> tuple[np.ndar
         )
     if mask.shape != (7,):
         raise ValueError(f"action_mask must have shape (7,), got {mask.shape}")
-    return grid.astype(np.int8, copy=False), mask.astype(np.int8, copy=False)
+    return grid, mask

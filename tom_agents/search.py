@@ -14,7 +14,7 @@ seed, so a tree's search does not depend on which other trees are searched besid
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numba
 import numpy as np
@@ -150,6 +150,7 @@ class _Forest:
         self.opponent = np.zeros((n_trees, capacity, k, NUM_ACTIONS), dtype=np.float64)
         self.opponent_ready = np.zeros((n_trees, capacity), dtype=bool)
         self.count = np.ones(n_trees, dtype=np.int64)
+        self.owner = np.zeros(n_trees, dtype=np.int64)
 
 
 def search(
@@ -159,20 +160,27 @@ def search(
     focal: np.ndarray,
     goals: np.ndarray,
     seeds: np.ndarray,
-    policy_value: PolicyValueFn,
+    policy_value: PolicyValueFn | Sequence[PolicyValueFn],
     opponents,
+    owner: np.ndarray | None = None,
 ) -> SearchResult:
     """Search D decisions at once, ``settings.num_trees`` trees each.
 
     roots: D game states; focal: (D,) the deciding player of each; goals: (D, trees, N-1) the
     goal index sampled for each co-player seat (seat k = player (focal + k) mod N) in each tree;
     seeds: (D,) uint64. ``policy_value(grids, t, masks) -> (priors (M, 7), values (M,))``;
-    ``opponents.probs(grids (M, K, ...), t, masks) -> (M, K, G, 7)``.
+    ``opponents.probs(grids (M, K, ...), t, masks) -> (M, K, G, 7)``. Decisions of agents with
+    different networks share the waves: pass lists of both and ``owner`` (D,), the index of each
+    decision's networks; each wave then makes one call per network.
     """
+    if owner is None:
+        policy_value, opponents = [policy_value], [opponents]
+        owner = np.zeros(roots.batch_size, dtype=np.int64)
     n_dec, n_trees = roots.batch_size, settings.num_trees
     n = config.num_players
     total = n_dec * n_trees
     forest = _Forest(config, total, settings.num_simulations + 1)
+    forest.owner = np.repeat(np.asarray(owner, dtype=np.int64), n_trees)
     cap = forest.capacity
     focal_t = np.repeat(np.asarray(focal, dtype=np.int64), n_trees)
     goals_t = np.asarray(goals, dtype=np.int64).reshape(total, n - 1)
@@ -238,9 +246,9 @@ def _evaluate(forest, trees, nodes, focal_t, policy_value) -> np.ndarray:
     terminal = ~states.alive[rows, focal] | states.over
     forest.terminal[trees, nodes] = terminal
     values = np.zeros(len(trees), dtype=np.float64)
-    live = np.flatnonzero(~terminal)
-    if live.size:
-        priors, v = policy_value(obs[live, focal[live]], states.t[live], mask[live, focal[live]])
+    for o in np.unique(forest.owner[trees[~terminal]]):
+        live = np.flatnonzero(~terminal & (forest.owner[trees] == o))
+        priors, v = policy_value[o](obs[live, focal[live]], states.t[live], mask[live, focal[live]])
         forest.prior[trees[live], nodes[live]] = priors
         forest.legal[trees[live], nodes[live]] = mask[live, focal[live]] > 0
         values[live] = v
@@ -277,10 +285,12 @@ def _cache_opponents(forest, trees, nodes, seats, goals_t, opponents) -> None:
     obs, mask = observe(states)
     rows = np.arange(len(trees))[:, None]
     views, masks = obs[rows, seats[trees]], mask[rows, seats[trees]]  # (M, K, ...)
-    probs = opponents.probs(views, states.t, masks)  # (M, K, G, 7)
-    goal = np.minimum(goals_t[trees], probs.shape[2] - 1)
     k = np.arange(seats.shape[1])[None, :]
-    forest.opponent[trees, nodes] = probs[rows, k, goal]
+    for o in np.unique(forest.owner[trees]):
+        sel = np.flatnonzero(forest.owner[trees] == o)
+        probs = opponents[o].probs(views[sel], states.t[sel], masks[sel])  # (m, K, G, 7)
+        goal = np.minimum(goals_t[trees[sel]], probs.shape[2] - 1)
+        forest.opponent[trees[sel], nodes[sel]] = probs[np.arange(len(sel))[:, None], k, goal]
     forest.opponent_ready[trees, nodes] = True
 
 

@@ -8,6 +8,7 @@ next episode's prior, and the learned opponent models train on hindsight-labelle
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import tempfile
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from staghunt_env import StagHuntConfig
+from staghunt_env import GameState, StagHuntConfig
 from staghunt_env.observe import observe
 
 from .. import beliefs
@@ -114,15 +115,33 @@ class PlannerAgent:
         self.rng = np.random.default_rng(seed)
         self.num_coplayers = env_config.num_players - 1
         opts = self.options
-        self.policy_value = PolicyValueNet(env_config, opts.channels, opts.hidden).to(self.device)
+        # Network initialisation draws from torch's generator: seed it from this agent's seed,
+        # inside fork_rng so that the global torch state is left as it was.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.rng.integers(2**63)))
+            self.policy_value = PolicyValueNet(env_config, opts.channels, opts.hidden)
+            self.opponents = self._make_opponents()
+        self.policy_value.to(self.device)
         self.optimizer = torch.optim.Adam(self.policy_value.parameters(), lr=opts.lr)
-        self.opponents = self._make_opponents()
         self.goal_counts = np.zeros((self.num_coplayers, 2))
         self.opponent_buffers: list[list[tuple]] = [[] for _ in range(self.num_coplayers)]
         self.opponent_losses: list[float] = []
         if checkpoint is not None:
             self.load(checkpoint)
         self.agent_id: str | None = None
+
+    def follower(self, seed: int | None) -> PlannerAgent:
+        """Another agent with its own beliefs, buffers and randomness, sharing these networks.
+
+        Agents that share networks search their decisions in the same waves (:func:`act_many`).
+        """
+        other = copy.copy(self)
+        other.rng = np.random.default_rng(seed)
+        other.goal_counts = np.zeros_like(self.goal_counts)
+        other.opponent_buffers = [[] for _ in range(self.num_coplayers)]
+        other.opponent_losses = []
+        other.agent_id = None
+        return other
 
     def _make_opponents(self):
         opts = self.options
@@ -160,6 +179,8 @@ class PlannerAgent:
         self.first_hunt = -1
         self._previous: tuple | None = None
         self.history: list[dict[str, Any]] = []  # (grid, t, mask, pi_MCTS) for the trainer
+        self.belief_log: list[np.ndarray] = []  # the belief each decision planned with
+        self.catch_step = np.full(self.num_coplayers, -1)
 
     def act(
         self,
@@ -202,6 +223,7 @@ class PlannerAgent:
             self._perceive(grid, true, t)
             state.first_hunt[0] = self.first_hunt
         self._previous = (grid.copy(), t, views, view_masks)
+        self.belief_log.append(self.belief.copy())
         if not (state.stag_alive.any() or state.hare_alive.any()):
             return None
         n_trees = self.options.num_trees
@@ -244,6 +266,18 @@ class PlannerAgent:
                     self.opponent_buffers[k] = []
         self._previous = None
 
+    def belief_hits(self) -> tuple[int, int]:
+        """(right, total): planning beliefs whose likelier goal was the one a co-player realised.
+
+        Counted over the decisions of this episode before each co-player's catch.
+        """
+        right = total = 0
+        for k in np.flatnonzero(self.realised >= 0):
+            logged = self.belief_log[: self.catch_step[k]]
+            right += sum(int(np.argmax(b[k]) == self.realised[k]) for b in logged)
+            total += len(logged)
+        return right, total
+
     # ------------------------------------------------------------------ perception
 
     def _perceive(self, grid: np.ndarray, true_actions, t: int) -> None:
@@ -263,6 +297,7 @@ class PlannerAgent:
     def _record_catches(self, caught: np.ndarray) -> None:
         for k in np.flatnonzero((caught >= 0) & (self.realised < 0)):
             self.realised[k] = caught[k]
+            self.catch_step[k] = len(self.belief_log)
             goal = int(caught[k]) if self.goal_conditioned else 0
             self.opponent_buffers[k].extend((*step, goal) for step in self.trajectories[k])
             self.trajectories[k] = []
@@ -401,36 +436,43 @@ def act_many(
     observations: Sequence[Mapping[str, Any]],
     infos: Sequence[Mapping[str, Any]],
 ) -> list[int]:
-    """Decide for many planner agents at once: agents that share networks share search waves."""
+    """Decide for many planner agents at once, all searched in the same simulation waves.
+
+    Agents with the same search settings share the waves; each wave calls every distinct
+    network once, on the leaves of all the agents that use it.
+    """
     actions: list[int | None] = [None] * len(agents)
-    groups: dict[tuple[int, int], list[tuple[int, _Decision]]] = {}
+    groups: dict[SearchSettings, list[tuple[int, _Decision]]] = {}
     for i, (agent, obs, info) in enumerate(zip(agents, observations, infos)):
         decision = agent.prepare(obs, info)
         if decision is None:
             actions[i] = agent._random_legal(np.asarray(obs["action_mask"]))
         else:
-            key = (id(agent.policy_value), id(agent.opponents))
-            groups.setdefault(key, []).append((i, decision))
-    for members in groups.values():
-        lead = agents[members[0][0]]
+            groups.setdefault(agent.options.search, []).append((i, decision))
+    for settings, members in groups.items():
+        leads: dict[tuple[int, int], PlannerAgent] = {}
+        owner = []
+        for i, _ in members:
+            key = (id(agents[i].policy_value), id(agents[i].opponents))
+            leads.setdefault(key, agents[i])
+            owner.append(list(leads).index(key))
         decisions = [d for _, d in members]
-        states = decisions[0].state
-        if len(decisions) > 1:
-            states = type(states)(
-                **{
-                    k: np.concatenate([getattr(d.state, k) for d in decisions])
-                    for k in states.arrays()
-                }
-            )
+        states = GameState(
+            **{
+                k: np.concatenate([getattr(d.state, k) for d in decisions])
+                for k in decisions[0].state.arrays()
+            }
+        )
         result = search(
-            lead.config,
-            lead.options.search,
+            agents[members[0][0]].config,
+            settings,
             states,
             np.array([agents[i].focal for i, _ in members]),
             np.stack([d.goals for d in decisions]),
             np.array([d.seed for d in decisions], dtype=np.uint64),
-            lead.evaluate_policy_value,
-            lead.opponents,
+            [lead.evaluate_policy_value for lead in leads.values()],
+            [lead.opponents for lead in leads.values()],
+            owner=np.array(owner),
         )
         for j, (i, decision) in enumerate(members):
             actions[i] = agents[i].finish(decision, result.q[j])

@@ -1,0 +1,79 @@
+"""Checkpoints that survive a kill: atomic writes, the newest good one found on resume."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+
+FORMAT = "tom_agents.selfplay/1"
+PATTERN = "checkpoint_{:06d}.pt"
+
+
+def save_atomic(payload: dict[str, Any], path: Path) -> None:
+    """Write to a temporary file in the same folder, flush it to disk, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save({"format": FORMAT, **payload}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def save_checkpoint(run_dir: Path, iteration: int, payload: dict[str, Any], keep: int) -> Path:
+    path = run_dir / "checkpoints" / PATTERN.format(iteration)
+    save_atomic(payload, path)
+    for old in list_checkpoints(run_dir)[:-keep]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """Checkpoints of a run, oldest first."""
+    return sorted((run_dir / "checkpoints").glob("checkpoint_*.pt"))
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: corrupt, foreign, or from another configuration."""
+
+
+def read_checkpoint(path: Path, expected_config: dict[str, Any]) -> dict[str, Any]:
+    """Load one checkpoint, or raise CheckpointError saying what is wrong with it."""
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # truncated or tampered files fail in many ways inside torch/pickle
+        raise CheckpointError(f"{path} is corrupt: {type(e).__name__}: {e}") from e
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a self-play checkpoint")
+    theirs = data.get("config", {})
+    differ = sorted(
+        k
+        for k in set(expected_config) | set(theirs)
+        if k not in _RESUMABLE_CHANGES and expected_config.get(k) != theirs.get(k)
+    )
+    if differ:
+        raise CheckpointError(f"{path} comes from a run with another configuration ({differ})")
+    return data
+
+
+# Settings a resumed run may change without changing what was trained so far.
+_RESUMABLE_CHANGES = {"iterations", "progress", "device", "workers", "ray_address", "out_dir"}
+
+
+def latest_good_checkpoint(run_dir: Path, expected_config: dict[str, Any]):
+    """The newest checkpoint that loads; bad ones are reported by name and skipped."""
+    for path in reversed(list_checkpoints(run_dir)):
+        try:
+            return path, read_checkpoint(path, expected_config)
+        except CheckpointError as e:
+            warnings.warn(f"skipping checkpoint: {e}", stacklevel=2)
+    return None, None

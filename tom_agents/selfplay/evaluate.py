@@ -1,0 +1,58 @@
+"""Evaluation on fixed seeds: every game plays exactly one episode with fresh beliefs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from staghunt_env import STAY, BatchedStagHunt
+
+from ..agents.planner import act_many
+
+if TYPE_CHECKING:
+    from .train import Trainer
+
+EVAL_SEED = 12345
+
+
+def evaluate_selfplay(trainer: Trainer, episodes: int, seed: int = EVAL_SEED) -> list[float]:
+    """Mean reward per agent in each of ``episodes`` self-play episodes (the same layouts every call)."""
+    config = trainer.env_config
+    n = config.num_players
+    games = BatchedStagHunt(episodes, seed=seed, config=config)
+    obs, mask = games.reset()
+    owners = trainer.owners
+    players = [
+        [owners[0 if len(owners) == 1 else i].follower(seed + g * n + i) for i in range(n)]
+        for g in range(episodes)
+    ]
+    for game in players:
+        for i, agent in enumerate(game):
+            agent.reset(f"hunter_{i}")
+    done = np.zeros(episodes, dtype=bool)
+    returns = np.zeros((episodes, n))
+    while not done.all():
+        state = games.state
+        live = np.argwhere(state.alive & ~state.over[:, None] & ~done[:, None])
+        actions = act_many(
+            [players[g][i] for g, i in live],
+            [{"observation": obs[g, i], "action_mask": mask[g, i]} for g, i in live],
+            [{"t": int(state.t[g])} for g, _ in live],
+        )
+        joint = np.full((episodes, n), STAY, dtype=np.int64)
+        joint[live[:, 0], live[:, 1]] = actions
+        obs, mask, rewards, _, _ = games.step(joint)
+        returns += np.where(done[:, None], 0.0, rewards)
+        done |= games.episode_ended
+    return returns.mean(axis=1).tolist()
+
+
+def paired_bootstrap_ci(
+    before: list[float], after: list[float], rounds: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean of (after - before) over paired episodes and its 95% bootstrap interval."""
+    diff = np.asarray(after) - np.asarray(before)
+    rng = np.random.default_rng(seed)
+    means = rng.choice(diff, size=(rounds, len(diff))).mean(axis=1)
+    return float(diff.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))

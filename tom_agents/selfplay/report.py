@@ -1,0 +1,86 @@
+"""What a person looks at after a run: learning curves (PNG) and a recent episode (GIF)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from staghunt_env import parallel_env
+
+from ..agents.planner import act_many
+from .evaluate import paired_bootstrap_ci
+
+if TYPE_CHECKING:
+    from .train import Trainer
+
+CURVES = (
+    ("reward_mean", "mean reward per agent"),
+    ("pv_loss", "policy-value loss"),
+    ("opponent_accuracy", "opponent-model accuracy"),
+    ("belief_accuracy", "belief accuracy"),
+    ("stag_rate", "stag catch rate"),
+    ("env_steps_per_s", "env steps / s"),
+)
+
+
+def write_learning_curves(
+    metrics: list[dict[str, Any]], evaluations: dict[str, list[float]], run_dir: Path
+) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7))
+    x = [m["iteration"] for m in metrics]
+    for ax, (key, title) in zip(axes.flat, CURVES):
+        y = [m.get(key, np.nan) for m in metrics]
+        ax.plot(x, y, marker="o", ms=3)
+        if key == "opponent_accuracy":
+            ax.plot(
+                x,
+                [m.get("opponent_uniform_accuracy", np.nan) for m in metrics],
+                "--",
+                label="uniform guess",
+            )
+            ax.legend()
+        ax.set_title(title)
+        ax.set_xlabel("iteration")
+    if "untrained" in evaluations and "trained" in evaluations:
+        mean, lo, hi = paired_bootstrap_ci(evaluations["untrained"], evaluations["trained"])
+        fig.suptitle(
+            f"evaluation reward: untrained {np.mean(evaluations['untrained']):.3f}, trained "
+            f"{np.mean(evaluations['trained']):.3f} (difference {mean:+.3f}, 95% CI [{lo:+.3f}, {hi:+.3f}])"
+        )
+    fig.tight_layout()
+    path = run_dir / "learning_curves.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def write_gif(trainer: Trainer, path: Path, seed: int = 0) -> Path:
+    """One self-play episode of the current networks, rendered."""
+    import imageio.v2 as imageio
+
+    env = parallel_env(render_mode="rgb_array", config=trainer.env_config)
+    observations, infos = env.reset(seed=seed)
+    owners = trainer.owners
+    agents = {
+        a: owners[0 if len(owners) == 1 else i].follower(seed + i)
+        for i, a in enumerate(env.possible_agents)
+    }
+    for a, agent in agents.items():
+        agent.reset(a)
+    frames = [env.render()]
+    while env.agents:
+        live = list(env.agents)
+        actions = act_many(
+            [agents[a] for a in live], [observations[a] for a in live], [infos[a] for a in live]
+        )
+        observations, _, _, _, infos = env.step(dict(zip(live, actions)))
+        frames.append(env.render())
+    imageio.mimsave(path, frames, duration=0.4, loop=0)
+    return path

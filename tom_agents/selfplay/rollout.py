@@ -1,0 +1,151 @@
+"""Self-play games: many games at once through the batched engine and the batched planner."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from staghunt_env import STAY, BatchedStagHunt, StagHuntConfig
+
+from ..agents.planner import PlannerAgent, act_many
+from .learner import RankedRewards, value_targets
+
+
+@dataclass
+class EpisodeStats:
+    """What one finished game tells the metrics."""
+
+    returns: np.ndarray  # (N,)
+    caught: np.ndarray  # (N,) 0 stag, 1 hare, -1 nothing
+    length: int
+    belief_right: int
+    belief_total: int
+
+
+@dataclass
+class Collected:
+    """One iteration's samples per network owner, and the finished episodes."""
+
+    samples: list[list[dict[str, np.ndarray]]]
+    episodes: list[EpisodeStats] = field(default_factory=list)
+    env_steps: int = 0
+    agent_steps: int = 0
+    simulations: int = 0
+    seconds: float = 0.0
+
+
+def make_agents(
+    env_config: StagHuntConfig,
+    num_games: int,
+    share_networks: bool,
+    seed: int,
+    device: str,
+    options: dict,
+) -> tuple[list[PlannerAgent], list[list[PlannerAgent]]]:
+    """Network owners (one per seat, or one shared) and the agents playing every game's seats."""
+    n = env_config.num_players
+    owners = [
+        PlannerAgent(env_config, seed=seed * 1000 + i, device=device, **options)
+        for i in range(1 if share_networks else n)
+    ]
+    players = [
+        [
+            owners[0 if share_networks else i].follower(seed * 1000 + 100 + g * n + i)
+            for i in range(n)
+        ]
+        for g in range(num_games)
+    ]
+    return owners, players
+
+
+class SelfPlayRollout:
+    """Plays ``num_games`` games at once; every seat of every game is a HOP agent."""
+
+    def __init__(
+        self,
+        env_config: StagHuntConfig,
+        owners: list[PlannerAgent],
+        players: list[list[PlannerAgent]],
+        seed: int,
+        gamma: float,
+        ranked: RankedRewards | None = None,
+    ) -> None:
+        self.config = env_config
+        self.owners = owners
+        self.players = players
+        self.gamma = gamma
+        self.ranked = ranked
+        self.games = BatchedStagHunt(len(players), seed=seed, config=env_config)
+        self.obs, self.mask = self.games.reset()
+        self.episode_len = np.zeros(len(players), dtype=np.int64)
+        self.caught = np.full((len(players), env_config.num_players), -1)
+        for game in players:
+            for i, agent in enumerate(game):
+                agent.reset(f"hunter_{i}")
+
+    def collect(self, agent_steps: int) -> Collected:
+        """Play until at least ``agent_steps`` agent decisions were made."""
+        start = time.perf_counter()
+        out = Collected(samples=[[] for _ in self.owners])
+        state = self.games.state
+        while out.agent_steps < agent_steps:
+            live = np.argwhere(state.alive & ~state.over[:, None])
+            agents = [self.players[g][i] for g, i in live]
+            actions = act_many(
+                agents,
+                [{"observation": self.obs[g, i], "action_mask": self.mask[g, i]} for g, i in live],
+                [{"t": int(state.t[g])} for g, _ in live],
+            )
+            joint = np.full(state.alive.shape, STAY, dtype=np.int64)
+            joint[live[:, 0], live[:, 1]] = actions
+            self.obs, self.mask, rewards, terminated, _ = self.games.step(joint)
+            state = self.games.state
+            self._note_catches(live, joint, rewards, terminated)
+            out.env_steps += len(self.players)
+            out.agent_steps += len(live)
+            out.simulations += sum(a.options.num_trees * a.options.num_simulations for a in agents)
+            self.episode_len += 1
+            for g in np.flatnonzero(self.games.episode_ended):
+                out.episodes.append(self._finish_game(g, out))
+        out.seconds = time.perf_counter() - start
+        return out
+
+    def _note_catches(self, live, joint, rewards, terminated) -> None:
+        for g, i in live:
+            if terminated[g, i] and rewards[g, i] > 0 and joint[g, i] in (5, 6):
+                self.caught[g, i] = joint[g, i] - 5
+
+    def _finish_game(self, g: int, out: Collected) -> EpisodeStats:
+        right = total = 0
+        for i, agent in enumerate(self.players[g]):
+            agent.end_episode(final_state=self.games.final_grid[g])
+            r, n = agent.belief_hits()
+            right, total = right + r, total + n
+            final = float(self.games.final_returns[g, i])
+            if self.ranked is not None:
+                final = self.ranked.normalise(final, agent.rng)
+            if agent.history:
+                owner = 0 if len(self.owners) == 1 else i
+                z = value_targets(final, len(agent.history), self.gamma)
+                out.samples[owner].append(
+                    {
+                        "grid": np.stack([h["grid"] for h in agent.history]),
+                        "t": np.array([h["t"] for h in agent.history], dtype=np.int64),
+                        "mask": np.stack([h["mask"] for h in agent.history]),
+                        "pi": np.stack([h["pi"] for h in agent.history]).astype(np.float32),
+                        "z": z.astype(np.float32),
+                    }
+                )
+            agent.reset(f"hunter_{i}")
+        stats = EpisodeStats(
+            returns=self.games.final_returns[g].copy(),
+            caught=self.caught[g].copy(),
+            length=int(self.episode_len[g]),
+            belief_right=right,
+            belief_total=total,
+        )
+        self.episode_len[g] = 0
+        self.caught[g] = -1
+        return stats

@@ -1,0 +1,257 @@
+"""The self-play loop (SPEC section 2), top to bottom.
+
+Each iteration: play (many games at once, every seat a HOP agent) until the batch is full;
+train each network owner's policy-value net on its (observation, pi_MCTS, z) samples; pool
+the co-players' goal-labelled steps and train the opponent models whose buffer is full; log;
+checkpoint every K iterations and at exit.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from staghunt_env import StagHuntConfig
+
+from ..agents.planner import PlannerAgent, resolve_device
+from . import checkpoint as ckpt
+from .config import SelfPlayConfig, to_toml
+from .evaluate import evaluate_selfplay
+from .learner import RankedRewards, opponent_accuracy, train_policy_value
+from .report import write_gif, write_learning_curves
+from .rollout import Collected, SelfPlayRollout, make_agents
+
+
+class Trainer:
+    """All the state of a run; ``payload()`` is exactly what a checkpoint holds."""
+
+    def __init__(self, config: SelfPlayConfig) -> None:
+        self.config = config
+        self.env_config = StagHuntConfig.make(**config.env)
+        self.device = str(resolve_device(config.device))
+        torch.manual_seed(config.seed)
+        self.owners, players = make_agents(
+            self.env_config,
+            config.num_games,
+            config.share_networks,
+            config.seed,
+            self.device,
+            config.planner_options(),
+        )
+        ranked = (
+            RankedRewards(config.ranked_percentile, config.ranked_buffer, config.ranked_initial)
+            if config.ranked_rewards
+            else None
+        )
+        self.rollout = SelfPlayRollout(
+            self.env_config, self.owners, players, config.seed, config.gamma, ranked
+        )
+        n_seats = self.env_config.num_players - 1
+        self.opponent_pools: list[list[list[tuple]]] = [
+            [[] for _ in range(n_seats)] for _ in self.owners
+        ]
+        self.iteration = 0
+        self.metrics: list[dict[str, Any]] = []
+        self.evaluations: dict[str, list[float]] = {}
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "config": self.config.to_dict(),
+            "iteration": self.iteration,
+            "trainer": self,
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def step(self) -> dict[str, Any]:
+        """One iteration: play, learn, return its metrics row."""
+        config = self.config
+        collected = self.rollout.collect(config.steps_per_iteration)
+        t0 = time.perf_counter()
+        learn = [self._train_owner(o, collected) for o in range(len(self.owners))]
+        t1 = time.perf_counter()
+        opponent = self._train_opponents()
+        t2 = time.perf_counter()
+        self.iteration += 1
+        row = {"iteration": self.iteration, **_episode_metrics(collected, self.env_config)}
+        row.update(_mean_dicts(learn))
+        row.update(opponent)
+        row.update(
+            {
+                "env_steps": collected.env_steps,
+                "agent_steps": collected.agent_steps,
+                "env_steps_per_s": collected.env_steps / collected.seconds,
+                "simulations_per_s": collected.simulations / collected.seconds,
+                "time_search_s": collected.seconds,
+                "time_learn_s": t1 - t0,
+                "time_opponent_s": t2 - t1,
+            }
+        )
+        self.metrics.append(row)
+        return row
+
+    def _train_owner(self, index: int, collected: Collected) -> dict[str, float]:
+        samples = collected.samples[index]
+        if not samples:
+            return {}
+        batch = {k: np.concatenate([s[k] for s in samples]) for k in samples[0]}
+        return train_policy_value(
+            self.owners[index], batch, self.config.sgd_iterations, self.config.minibatch
+        )
+
+    def _train_opponents(self) -> dict[str, float]:
+        """Pool the players' labelled co-player steps; train each full pool, measured before training."""
+        accuracy, uniform, losses = [], [], []
+        for o, owner in enumerate(self.owners):
+            for game in self.rollout.players:
+                for i, agent in enumerate(game):
+                    if len(self.owners) > 1 and i != o:
+                        continue
+                    for k, buffer in enumerate(agent.opponent_buffers):
+                        self.opponent_pools[o][k].extend(buffer)
+                        buffer.clear()
+            for k, pool in enumerate(self.opponent_pools[o]):
+                if len(pool) < self.config.opponent_buffer_size:
+                    continue
+                model, guess = opponent_accuracy(owner, k, pool)
+                accuracy.append(model)
+                uniform.append(guess)
+                owner.opponent_buffers[k] = pool
+                losses.append(owner.train_opponent(k))
+                owner.opponent_buffers[k] = []
+                self.opponent_pools[o][k] = []
+        if not accuracy:
+            return {}
+        return {
+            "opponent_accuracy": float(np.mean(accuracy)),
+            "opponent_uniform_accuracy": float(np.mean(uniform)),
+            "opponent_loss": float(np.mean(losses)),
+        }
+
+
+def _episode_metrics(collected: Collected, env_config: StagHuntConfig) -> dict[str, Any]:
+    episodes = collected.episodes
+    if not episodes:
+        return {"episodes": 0}
+    returns = np.stack([e.returns for e in episodes])
+    caught = np.stack([e.caught for e in episodes])
+    right = sum(e.belief_right for e in episodes)
+    total = sum(e.belief_total for e in episodes)
+    row: dict[str, Any] = {
+        "episodes": len(episodes),
+        "reward_mean": float(returns.mean()),
+        "stag_rate": float((caught == 0).mean()),
+        "hare_rate": float((caught == 1).mean()),
+        "episode_length": float(np.mean([e.length for e in episodes])),
+        "belief_accuracy": right / total if total else float("nan"),
+    }
+    for i in range(env_config.num_players):
+        row[f"reward_hunter_{i}"] = float(returns[:, i].mean())
+    return row
+
+
+def _mean_dicts(rows: list[dict[str, float]]) -> dict[str, float]:
+    keys = sorted({k for r in rows for k in r})
+    return {k: float(np.mean([r[k] for r in rows if k in r])) for k in keys}
+
+
+def train(config: SelfPlayConfig, resume: bool = False) -> Trainer:
+    """Run (or resume) self-play; outputs go to ``runs/<name>/``. Returns the trainer."""
+    run_dir = config.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    trainer = None
+    if resume:
+        path, data = ckpt.latest_good_checkpoint(run_dir, config.to_dict())
+        if data is not None:
+            trainer = data["trainer"]
+            trainer.config = config  # iterations, progress, ... may change on resume
+            torch.set_rng_state(data["torch_rng"])
+            print(f"resumed from {path} (iteration {trainer.iteration})")
+    if trainer is None:
+        trainer = Trainer(config)
+    (run_dir / "config.toml").write_text(to_toml(config))
+    logger = _Logger(run_dir, trainer)
+    if config.eval_episodes and "untrained" not in trainer.evaluations:
+        trainer.evaluations["untrained"] = evaluate_selfplay(trainer, config.eval_episodes)
+    progress = _progress(config, trainer.iteration)
+    try:
+        while trainer.iteration < config.iterations:
+            row = trainer.step()
+            logger.write(row)
+            progress.update(1)
+            progress.set_postfix(
+                steps_per_s=f"{row['env_steps_per_s']:.0f}",
+                reward=f"{row.get('reward_mean', float('nan')):.2f}",
+            )
+            if trainer.iteration % config.checkpoint_every == 0:
+                ckpt.save_checkpoint(
+                    run_dir, trainer.iteration, trainer.payload(), config.keep_checkpoints
+                )
+            if config.gif_every and trainer.iteration % config.gif_every == 0:
+                write_gif(trainer, run_dir / f"episode_{trainer.iteration:06d}.gif")
+    finally:
+        progress.close()
+        ckpt.save_checkpoint(run_dir, trainer.iteration, trainer.payload(), config.keep_checkpoints)
+        logger.close()
+    if config.eval_episodes:
+        trainer.evaluations["trained"] = evaluate_selfplay(trainer, config.eval_episodes)
+    write_learning_curves(trainer.metrics, trainer.evaluations, run_dir)
+    write_gif(trainer, run_dir / "episode_latest.gif")
+    return trainer
+
+
+class _Logger:
+    """metrics.csv (rewritten from the trainer's rows, so a resumed run matches an unbroken one)
+    and TensorBoard events (purged past the resumed iteration)."""
+
+    def __init__(self, run_dir: Path, trainer: Trainer) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.path = run_dir / "metrics.csv"
+        self.rows = list(trainer.metrics)
+        self.writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=trainer.iteration + 1)
+        self._rewrite()
+
+    def write(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        self._rewrite()
+        for key, value in row.items():
+            if key != "iteration" and isinstance(value, (int, float)):
+                self.writer.add_scalar(key, value, row["iteration"])
+        self.writer.flush()
+
+    def _rewrite(self) -> None:
+        fields = sorted({k for r in self.rows for k in r}, key=lambda k: (k != "iteration", k))
+        tmp = self.path.with_suffix(".csv.tmp")
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(self.rows)
+        tmp.replace(self.path)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def _progress(config: SelfPlayConfig, start: int):
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=config.iterations, initial=start, desc=config.name, disable=not config.progress
+    )
+
+
+def load_agent(
+    path: str | Path, seed: int | None = None, device: str = "auto"
+) -> list[PlannerAgent]:
+    """The trained agents of a self-play checkpoint (one per seat), ready for an arena."""
+    data = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(data, dict) or data.get("format") != ckpt.FORMAT:
+        raise ValueError(f"{path} is not a self-play checkpoint")
+    trainer: Trainer = data["trainer"]
+    n = trainer.env_config.num_players
+    return [trainer.owners[0 if len(trainer.owners) == 1 else i].follower(seed) for i in range(n)]
