@@ -71,6 +71,9 @@ class PlannerOptions:
             )
         if not 0.0 <= self.belief_discount <= 1.0:
             raise ValueError(f"belief_discount must be in [0, 1], got {self.belief_discount}")
+        if self.beta < 0:
+            raise ValueError(f"beta must be >= 0, got {self.beta}")
+        _ = self.search  # validates the search settings now, not at the first decision
 
     @property
     def search(self) -> SearchSettings:
@@ -266,16 +269,24 @@ class PlannerAgent:
                     self.opponent_buffers[k] = []
         self._previous = None
 
-    def belief_hits(self) -> tuple[int, int]:
+    def belief_hits(self) -> tuple[float, int]:
         """(right, total): planning beliefs whose likelier goal was the one a co-player realised.
 
-        Counted over the decisions of this episode before each co-player's catch.
+        Counted over the decisions of this episode before each co-player's catch; a tie (the
+        uniform belief) counts as half right.
         """
-        right = total = 0
+        right, total = 0.0, 0
         for k in np.flatnonzero(self.realised >= 0):
-            logged = self.belief_log[: self.catch_step[k]]
-            right += sum(int(np.argmax(b[k]) == self.realised[k]) for b in logged)
-            total += len(logged)
+            for b in self.belief_log[: self.catch_step[k]]:
+                goal = self.realised[k]
+                right += (
+                    1.0
+                    if b[k, goal] > b[k, 1 - goal]
+                    else 0.5
+                    if b[k, goal] == b[k, 1 - goal]
+                    else 0.0
+                )
+                total += 1
         return right, total
 
     # ------------------------------------------------------------------ perception
@@ -305,25 +316,39 @@ class PlannerAgent:
                 self.belief[k] = np.eye(2)[caught[k]]
 
     def _perceive_final(self, final_state: np.ndarray) -> None:
-        """Co-players gone from the final global grid caught the prey that vanished nearest them."""
+        """Co-players gone from the final global grid caught prey that vanished meanwhile.
+
+        Matched greedily by distance from where each was last seen: a hare goes to one
+        co-player, a stag to any number; the prey on the focal agent's own last cell is its own
+        catch, unless a co-player stood there too (and so could have shared it).
+        """
         n = self.config.num_players
         order = [(self.focal + k) % n for k in range(n)] + [n, n + 1, n + 2]
-        final = final_state[..., order]
-        prev = self._previous[0]
-        caught = np.full(self.num_coplayers, -1)
+        final = final_state[..., order].astype(bool)
+        prev = self._previous[0].astype(bool)
+        own = tuple(np.argwhere(prev[..., 0])[0]) if prev[..., 0].any() else None
+        gone = [
+            (goal, tuple(cell))
+            for goal, channel in ((0, n + 1), (1, n + 2))
+            for cell in np.argwhere(prev[..., channel] & ~final[..., channel])
+        ]
+        pairs = []
         for k in range(1, n):
             before = np.argwhere(prev[..., k])
             if len(before) == 0 or final[..., k].any() or self.realised[k - 1] >= 0:
                 continue
-            best = None
-            for goal, channel in ((0, n + 1), (1, n + 2)):
-                gone = np.argwhere(prev[..., channel] & ~final[..., channel].astype(bool))
-                for cell in gone:
-                    d = np.abs(cell - before[0]).sum()
-                    if best is None or d < best[0]:
-                        best = (d, goal)
-            if best is not None:
-                caught[k - 1] = best[1]
+            start = tuple(before[0])
+            for p, (_, cell) in enumerate(gone):
+                if cell == own and start != own:
+                    continue
+                pairs.append((abs(cell[0] - start[0]) + abs(cell[1] - start[1]), k - 1, p))
+        caught = np.full(self.num_coplayers, -1)
+        taken: set[int] = set()
+        for _, k, p in sorted(pairs):
+            goal = gone[p][0]
+            if caught[k] < 0 and (goal == 0 or p not in taken):
+                caught[k] = goal
+                taken.add(p)
         self._record_catches(caught)
 
     # ------------------------------------------------------------------ networks

@@ -10,6 +10,8 @@ import numpy as np
 
 from staghunt_env import HUNT_HARE, HUNT_STAG, STAY, StagHuntConfig
 
+from ..perception import check_observation
+
 _MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))  # UP, DOWN, LEFT, RIGHT
 
 
@@ -50,19 +52,27 @@ class RandomAgent:
     """Uniformly random legal actions, from its own seeded generator."""
 
     def __init__(self, env_config: StagHuntConfig, seed: int | None = None) -> None:
+        self.config = env_config
         self.rng = np.random.default_rng(seed)
+        self.agent_id: str | None = None
 
     def reset(self, agent_id: str) -> None:
         self.agent_id = agent_id
 
     def act(self, observation: Mapping[str, Any], info: Mapping[str, Any] | None = None) -> int:
-        return int(self.rng.choice(np.flatnonzero(observation["action_mask"])))
+        _, mask = self._checked(observation)
+        return int(self.rng.choice(np.flatnonzero(mask)))
+
+    def _checked(self, observation: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        if self.agent_id is None:
+            raise RuntimeError("call reset(agent_id) before act()")
+        return check_observation(self.config, observation)
 
     def end_episode(self, final_state: Any = None) -> None:
-        pass
+        """Nothing to learn."""
 
 
-class NearestPreyAgent:
+class NearestPreyAgent(RandomAgent):
     """Walks the shortest path to the nearest prey of its kinds, then hunts it.
 
     A stag hunter standing on the stag keeps choosing HUNT_STAG, which is how it waits for a
@@ -75,27 +85,20 @@ class NearestPreyAgent:
         seed: int | None = None,
         goals: tuple[str, ...] = ("stag", "hare"),
     ) -> None:
+        super().__init__(env_config, seed)
         self.n = env_config.num_players
         self.goals = goals
-        self.fallback = RandomAgent(env_config, seed)
-
-    def reset(self, agent_id: str) -> None:
-        self.agent_id = agent_id
-        self.fallback.reset(agent_id)
 
     def act(self, observation: Mapping[str, Any], info: Mapping[str, Any] | None = None) -> int:
-        grid = observation["observation"]
+        grid, mask = self._checked(observation)
         channel = {"stag": self.n + 1, "hare": self.n + 2}
         targets = np.zeros(grid.shape[:2], dtype=bool)
         for goal in self.goals:
             targets |= grid[..., channel[goal]].astype(bool)
         move = first_step_towards(grid, targets)
-        if move is None:
-            return self.fallback.act(observation, info)
+        if move is None:  # nothing of its kinds left to reach: act at random
+            return int(self.rng.choice(np.flatnonzero(mask)))
         if move == STAY:
             (r,), (c,) = np.nonzero(grid[..., 0])
             return HUNT_STAG if grid[r, c, self.n + 1] else HUNT_HARE
         return move
-
-    def end_episode(self, final_state: Any = None) -> None:
-        pass

@@ -20,7 +20,7 @@ class EpisodeStats:
     returns: np.ndarray  # (N,)
     caught: np.ndarray  # (N,) 0 stag, 1 hare, -1 nothing
     length: int
-    belief_right: int
+    belief_right: float
     belief_total: int
 
 
@@ -34,6 +34,20 @@ class Collected:
     agent_steps: int = 0
     simulations: int = 0
     seconds: float = 0.0
+
+    @classmethod
+    def merge(cls, parts: list[Collected], seconds: float) -> Collected:
+        """Several workers' collections as one (``seconds``: the wall time they took together)."""
+        return cls(
+            samples=[
+                [s for p in parts for s in p.samples[o]] for o in range(len(parts[0].samples))
+            ],
+            episodes=[e for p in parts for e in p.episodes],
+            env_steps=sum(p.env_steps for p in parts),
+            agent_steps=sum(p.agent_steps for p in parts),
+            simulations=sum(p.simulations for p in parts),
+            seconds=seconds,
+        )
 
 
 def make_agents(
@@ -111,6 +125,18 @@ class SelfPlayRollout:
                 out.episodes.append(self._finish_game(g, out))
         out.seconds = time.perf_counter() - start
         return out
+
+    def drain_opponent_steps(self) -> list[list[list[tuple]]]:
+        """The co-players' goal-labelled steps gathered by the players, per owner and seat; emptied."""
+        n_seats = self.config.num_players - 1
+        pools: list[list[list[tuple]]] = [[[] for _ in range(n_seats)] for _ in self.owners]
+        for game in self.players:
+            for i, agent in enumerate(game):
+                owner = 0 if len(self.owners) == 1 else i
+                for k, buffer in enumerate(agent.opponent_buffers):
+                    pools[owner][k].extend(buffer)
+                    buffer.clear()
+        return pools
 
     def _note_catches(self, live, joint, rewards, terminated) -> None:
         for g, i in live:

@@ -48,9 +48,14 @@ class Trainer:
             if config.ranked_rewards
             else None
         )
-        self.rollout = SelfPlayRollout(
-            self.env_config, self.owners, players, config.seed, config.gamma, ranked
+        self.rollout = (
+            SelfPlayRollout(
+                self.env_config, self.owners, players, config.seed, config.gamma, ranked
+            )
+            if not config.workers
+            else None
         )
+        self.workers: list = []
         n_seats = self.env_config.num_players - 1
         self.opponent_pools: list[list[list[tuple]]] = [
             [[] for _ in range(n_seats)] for _ in self.owners
@@ -58,6 +63,11 @@ class Trainer:
         self.iteration = 0
         self.metrics: list[dict[str, Any]] = []
         self.evaluations: dict[str, list[float]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["workers"] = []  # Ray actor handles do not outlive the process
+        return state
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -70,11 +80,23 @@ class Trainer:
     def step(self) -> dict[str, Any]:
         """One iteration: play, learn, return its metrics row."""
         config = self.config
-        collected = self.rollout.collect(config.steps_per_iteration)
+        if config.workers:
+            if not self.workers:
+                from .workers import start_workers
+
+                self.workers = start_workers(config, config.seed + self.iteration)
+            from .workers import collect_on_workers
+
+            collected, steps = collect_on_workers(
+                self.workers, self.owners, config.steps_per_iteration
+            )
+        else:
+            collected = self.rollout.collect(config.steps_per_iteration)
+            steps = self.rollout.drain_opponent_steps()
         t0 = time.perf_counter()
         learn = [self._train_owner(o, collected) for o in range(len(self.owners))]
         t1 = time.perf_counter()
-        opponent = self._train_opponents()
+        opponent = self._train_opponents(steps)
         t2 = time.perf_counter()
         self.iteration += 1
         row = {"iteration": self.iteration, **_episode_metrics(collected, self.env_config)}
@@ -103,19 +125,18 @@ class Trainer:
             self.owners[index], batch, self.config.sgd_iterations, self.config.minibatch
         )
 
-    def _train_opponents(self) -> dict[str, float]:
-        """Pool the players' labelled co-player steps; train each full pool, measured before training."""
+    def _train_opponents(self, steps: list[list[list[tuple]]]) -> dict[str, float]:
+        """Pool the co-players' labelled steps; train each full pool, measured before training."""
         accuracy, uniform, losses = [], [], []
         for o, owner in enumerate(self.owners):
-            for game in self.rollout.players:
-                for i, agent in enumerate(game):
-                    if len(self.owners) > 1 and i != o:
-                        continue
-                    for k, buffer in enumerate(agent.opponent_buffers):
-                        self.opponent_pools[o][k].extend(buffer)
-                        buffer.clear()
             for k, pool in enumerate(self.opponent_pools[o]):
-                if len(pool) < self.config.opponent_buffer_size:
+                pool.extend(steps[o][k])
+                if len(
+                    pool
+                ) < self.config.opponent_buffer_size or owner.options.opponent_model not in (
+                    "learned",
+                    "goal_free",
+                ):
                     continue
                 model, guess = opponent_accuracy(owner, k, pool)
                 accuracy.append(model)
