@@ -37,6 +37,12 @@ def save_checkpoint(run_dir: Path, iteration: int, payload: dict[str, Any], keep
     return path
 
 
+def remove_partial_writes(run_dir: Path) -> None:
+    """Delete the temporary files of writes that a kill interrupted (never a finished checkpoint)."""
+    for tmp in (run_dir / "checkpoints").glob("*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
 def list_checkpoints(run_dir: Path) -> list[Path]:
     """Checkpoints of a run, oldest first."""
     return sorted((run_dir / "checkpoints").glob("checkpoint_*.pt"))
@@ -66,7 +72,15 @@ def read_checkpoint(path: Path, expected_config: dict[str, Any]) -> dict[str, An
 
 
 # Settings a resumed run may change without changing what was trained so far.
-_RESUMABLE_CHANGES = {"iterations", "progress", "device", "workers", "ray_address", "out_dir"}
+_RESUMABLE_CHANGES = {
+    "iterations",
+    "progress",
+    "device",
+    "workers",
+    "ray_address",
+    "out_dir",
+    "torch_threads",
+}
 
 
 def latest_good_checkpoint(run_dir: Path, expected_config: dict[str, Any]):

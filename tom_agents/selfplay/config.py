@@ -58,13 +58,18 @@ class SelfPlayConfig:
     workers: int = 0  # Ray actors playing the games (0: in this process)
     ray_address: str | None = None
     progress: bool = True
+    torch_threads: int = 1  # small networks run fastest on one thread per process
 
     def __post_init__(self) -> None:
         self.channels = tuple(self.channels)
+        # TOML has no tuples: keep env values as lists so a run's config.toml reads back equal
+        self.env = {k: list(v) if isinstance(v, tuple) else v for k, v in self.env.items()}
         positive = ("num_games", "iterations", "steps_per_iteration", "num_trees")
         positive += ("num_simulations", "sgd_iterations", "minibatch", "checkpoint_every")
+        positive += ("torch_threads",)
         for name in positive:
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.workers < 0:
             raise ValueError(f"workers must be >= 0, got {self.workers}")
@@ -105,23 +110,24 @@ def preset(name: str) -> SelfPlayConfig:
     if name == "quick":
         return SelfPlayConfig(
             name="quick",
-            env={"grid_size": (6, 6), "max_block_components": 3, "max_cycles": 20},
+            env={"grid_size": [6, 6], "max_block_components": 3, "max_cycles": 20},
             num_games=16,
-            iterations=12,
+            iterations=60,
             steps_per_iteration=600,
+            share_networks=True,  # 4x the data per network: learning shows within minutes
             num_trees=2,
             num_simulations=16,
-            sgd_iterations=4,
+            sgd_iterations=8,
             minibatch=256,
             lr=2e-3,
             opponent_lr=2e-3,
-            opponent_buffer_size=400,
-            opponent_epochs=4,
+            opponent_buffer_size=300,
+            opponent_epochs=8,
             opponent_minibatch=128,
             channels=(8, 16, 16),
             hidden=128,
-            checkpoint_every=2,
-            eval_episodes=48,
+            checkpoint_every=10,
+            eval_episodes=96,
         )
     raise ValueError(f"unknown preset {name!r}; presets: {PRESETS}")
 

@@ -184,6 +184,8 @@ def train(config: SelfPlayConfig, resume: bool = False) -> Trainer:
     """Run (or resume) self-play; outputs go to ``runs/<name>/``. Returns the trainer."""
     run_dir = config.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(config.torch_threads)
+    ckpt.remove_partial_writes(run_dir)
     trainer = None
     if resume:
         path, data = ckpt.latest_good_checkpoint(run_dir, config.to_dict())
