@@ -56,6 +56,7 @@ class BatchedStagHunt:
         self.returns = np.zeros((self.num_envs, n), dtype=np.float32)
         self.final_returns = np.zeros((self.num_envs, n), dtype=np.float32)
         self._actions = np.zeros((self.num_envs, n), dtype=np.int64)
+        self._final_mask = np.zeros_like(self.action_mask)  # scratch: final masks are not kept
 
     def reset(self, seed: int | None = None) -> tuple[Any, Any]:
         """Start new episodes in every game; returns (obs, action_mask)."""
@@ -80,9 +81,10 @@ class BatchedStagHunt:
         np.copyto(self.episode_ended, self.state.over)
         if self.episode_ended.any():
             ended = np.flatnonzero(self.episode_ended)
-            final = self.state.select(ended)
-            self.final_obs[ended] = observe.observe(final, zero_departed=True)[0]
-            self.final_grid[ended] = observe.global_grid(final)
+            observe.observe(
+                self.state, zero_departed=True, out=(self.final_obs, self._final_mask), games=ended
+            )
+            observe.global_grid(self.state, out=self.final_grid, games=ended)
             self.final_returns[ended] = self.returns[ended]
             self.returns[ended] = 0
             rules.reset(self.config, self.state, self._rng, ended)

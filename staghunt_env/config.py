@@ -7,6 +7,7 @@ refused with a message naming the field instead of crashing at reset.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -204,7 +205,7 @@ class StagHuntConfig:
             _check(not layout.blocks[r, c], "layout", f"an entity stands on a block at ({r}, {c})")
         _check(len(set(cells)) == len(cells), "layout", "two prey share a cell")
 
-    @property
+    @functools.cached_property
     def strength(self) -> np.ndarray:
         """Stag-splitting weights, one per player (all ones by default)."""
         if self.player_strength is None:

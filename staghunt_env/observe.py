@@ -24,8 +24,7 @@ def _write_view(b, observer, blocks, pos, alive, stag_pos, stag_alive, hare_pos,
             out[pos[b, j, 0], pos[b, j, 1], k] = 1
     for r in range(h):
         for c in range(w):
-            if blocks[b, r, c]:
-                out[r, c, n] = 1
+            out[r, c, n] = blocks[b, r, c]  # a store, not a branch: walls are random
     for k in range(stag_pos.shape[1]):
         if stag_alive[b, k]:
             out[stag_pos[b, k, 0], stag_pos[b, k, 1], n + 1] = 1
@@ -34,13 +33,25 @@ def _write_view(b, observer, blocks, pos, alive, stag_pos, stag_alive, hare_pos,
             out[hare_pos[b, k, 0], hare_pos[b, k, 1], n + 2] = 1
 
 
-@numba.njit(cache=True)
-def _observe_kernel(
-    blocks, pos, alive, stag_pos, stag_alive, hare_pos, hare_alive, over, zero_departed, obs, mask
+def _observe_games(
+    games,
+    blocks,
+    pos,
+    alive,
+    stag_pos,
+    stag_alive,
+    hare_pos,
+    hare_alive,
+    over,
+    zero_departed,
+    obs,
+    mask,
 ):
-    n_games, n = alive.shape
+    """Observations and masks of the listed games, written into their rows of obs and mask."""
+    n = alive.shape[1]
     h, w = blocks.shape[1], blocks.shape[2]
-    for b in range(n_games):
+    for gi in numba.prange(games.shape[0]):
+        b = games[gi]
         for i in range(n):
             obs[b, i] = 0
             mask[b, i] = 0
@@ -61,11 +72,20 @@ def _observe_kernel(
             mask[b, i, 6] = obs[b, i, r, c, n + 2]
 
 
-@numba.njit(cache=True)
-def _grid_kernel(blocks, pos, alive, stag_pos, stag_alive, hare_pos, hare_alive, out):
-    for b in range(alive.shape[0]):
+def _grid_games(games, blocks, pos, alive, stag_pos, stag_alive, hare_pos, hare_alive, out):
+    for gi in numba.prange(games.shape[0]):
+        b = games[gi]
         out[b] = 0
         _write_view(b, 0, blocks, pos, alive, stag_pos, stag_alive, hare_pos, hare_alive, out[b])
+
+
+# One source, two compilations: big batches spread games over the cores, small ones (a single
+# PettingZoo env) skip the thread start-up.
+PARALLEL_FROM = 512
+_observe_serial = numba.njit(cache=True)(_observe_games)
+_observe_parallel = numba.njit(cache=True, parallel=True)(_observe_games)
+_grid_serial = numba.njit(cache=True)(_grid_games)
+_grid_parallel = numba.njit(cache=True, parallel=True)(_grid_games)
 
 
 def _entity_arrays(state: GameState) -> tuple[np.ndarray, ...]:
@@ -89,11 +109,13 @@ def observe(
     *,
     zero_departed: bool = False,
     out: tuple[np.ndarray, np.ndarray] | None = None,
+    games: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every player's observation (B, N, H, W, N+3) int8 and action mask (B, N, 7) int8.
 
     A player that has left, or whose game is over, may only STAY. With ``zero_departed`` a
     departed player's observation is all zero; otherwise it sees the grid without itself.
+    ``games`` (int64 indices) limits the work to those rows of ``out``; the others are untouched.
     """
     batch, n = state.alive.shape
     if out is None:
@@ -102,15 +124,22 @@ def observe(
             np.zeros((batch, n, h, w, n + 3), dtype=np.int8),
             np.zeros((batch, n, NUM_ACTIONS), dtype=np.int8),
         )
-    obs, mask = out
-    _observe_kernel(*_entity_arrays(state), state.over, zero_departed, obs, mask)
-    return obs, mask
+    if games is None:
+        games = np.arange(batch, dtype=np.int64)
+    kernel = _observe_parallel if len(games) >= PARALLEL_FROM else _observe_serial
+    kernel(games, *_entity_arrays(state), state.over, zero_departed, *out)
+    return out
 
 
-def global_grid(state: GameState, out: np.ndarray | None = None) -> np.ndarray:
+def global_grid(
+    state: GameState, out: np.ndarray | None = None, games: np.ndarray | None = None
+) -> np.ndarray:
     """The global state (B, H, W, N+3) int8: player channels in index order."""
+    batch, n = state.alive.shape
     if out is None:
-        batch, n = state.alive.shape
         out = np.zeros((batch, *state.blocks.shape[1:], n + 3), dtype=np.int8)
-    _grid_kernel(*_entity_arrays(state), out)
+    if games is None:
+        games = np.arange(batch, dtype=np.int64)
+    kernel = _grid_parallel if len(games) >= PARALLEL_FROM else _grid_serial
+    kernel(games, *_entity_arrays(state), out)
     return out

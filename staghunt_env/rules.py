@@ -262,8 +262,7 @@ def initial_state(config: StagHuntConfig, rng: np.random.Generator, batch: int =
 # --------------------------------------------------------------------------- one step
 
 
-@numba.njit(cache=True)
-def _step_kernel(
+def _step_games(
     blocks,
     pos,
     alive,
@@ -288,7 +287,7 @@ def _step_kernel(
 ):
     n_games, n = alive.shape
     h, w = blocks.shape[1], blocks.shape[2]
-    for b in range(n_games):
+    for b in numba.prange(n_games):
         live_at_start = 0
         for i in range(n):
             rewards[b, i] = 0.0
@@ -397,6 +396,12 @@ def _step_kernel(
                     truncated[b, i] = catchable
 
 
+# One source, two compilations: big batches spread games over the cores.
+PARALLEL_FROM = 512
+_step_serial = numba.njit(cache=True)(_step_games)
+_step_parallel = numba.njit(cache=True, parallel=True)(_step_games)
+
+
 def step(
     config: StagHuntConfig,
     state: GameState,
@@ -421,7 +426,8 @@ def step(
             np.zeros((batch, n), dtype=bool),
         )
     rewards, terminated, truncated = out
-    _step_kernel(
+    kernel = _step_parallel if batch >= PARALLEL_FROM else _step_serial
+    kernel(
         state.blocks,
         state.pos,
         state.alive,
