@@ -57,6 +57,8 @@ class BatchedStagHunt:
         self.final_returns = np.zeros((self.num_envs, n), dtype=np.float32)
         self._actions = np.zeros((self.num_envs, n), dtype=np.int64)
         self._final_mask = np.zeros_like(self.action_mask)  # scratch: final masks are not kept
+        self._previous = tuple(a.copy() for a in self._tracked())  # before a step
+        self._observed = False  # do obs/action_mask show the current state?
 
     def reset(self, seed: int | None = None) -> tuple[Any, Any]:
         """Start new episodes in every game; returns (obs, action_mask)."""
@@ -70,6 +72,8 @@ class BatchedStagHunt:
     def step(self, actions: Any) -> tuple[Any, ...]:
         """Advance every game by one joint action (B, N); see the class docstring for auto-reset."""
         self._set_actions(actions)
+        for before, now in zip(self._previous, self._tracked()):
+            np.copyto(before, now)
         rules.step(
             self.config,
             self.state,
@@ -88,16 +92,28 @@ class BatchedStagHunt:
             self.final_returns[ended] = self.returns[ended]
             self.returns[ended] = 0
             rules.reset(self.config, self.state, self._rng, ended)
-        self._observe()
+        if not self._observed:  # the state was replaced: observe it in full
+            self._observe()
+        else:  # write only what changed; restarted games in full
+            observe.update_observations(self._previous, self.state, (self.obs, self.action_mask))
+            if self.episode_ended.any():
+                observe.observe(
+                    self.state, zero_departed=True, out=(self.obs, self.action_mask), games=ended
+                )
         return self._outputs(
             (self.obs, self.action_mask, self.rewards, self.terminated, self.truncated)
         )
+
+    def _tracked(self) -> tuple[np.ndarray, ...]:
+        """What observations follow from step to step: positions, who is in, which prey."""
+        return (self.state.pos, self.state.alive, self.state.stag_alive, self.state.hare_alive)
 
     def observe(self) -> tuple[Any, Any]:
         """(obs, action_mask) of the current state, e.g. after :meth:`assign` or :meth:`set_state`."""
         return self._outputs(self._observe())
 
     def _observe(self) -> tuple[np.ndarray, np.ndarray]:
+        self._observed = True
         return observe.observe(self.state, zero_departed=True, out=(self.obs, self.action_mask))
 
     def _set_actions(self, actions: Any) -> None:
@@ -135,6 +151,7 @@ class BatchedStagHunt:
         """Scatter games into rows ``indices``; call :meth:`observe` for their new observations."""
         games.check_compatible(self.config)
         self.state.assign(indices, games)
+        self._observed = False
 
     def get_state(self) -> dict[str, Any]:
         """A picklable snapshot of the whole batch, RNG and running returns included."""
@@ -156,5 +173,6 @@ class BatchedStagHunt:
             raise ValueError(f"snapshot comes from another configuration (differs in {diff})")
         snapshot["game"].check_compatible(self.config, batch=self.num_envs)
         self.state = snapshot["game"].copy()
+        self._observed = False
         np.copyto(self.returns, snapshot["returns"])
         self._rng.bit_generator.state = copy.deepcopy(snapshot["rng"])

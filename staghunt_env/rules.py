@@ -164,11 +164,16 @@ def _free_cells_connected(blocks, queue, seen):
     return tail == total
 
 
+_LAYOUT_TRIES = 100
+
+
 @numba.njit(cache=True)
 def _reset_random_kernel(
     games, seeds, n_components, blocks, pos, stag_pos, hare_pos, shapes, shape_len
 ):
-    """Random walls (kept only while the free cells stay connected), then entities on distinct free cells."""
+    """Random walls (whole layouts retried until the free cells are connected), then the
+    entities on distinct free cells. After ``_LAYOUT_TRIES`` disconnected layouts (only
+    plausible on tiny, crowded grids) the game gets no walls."""
     _, h, w = blocks.shape
     n, s, r = pos.shape[1], stag_pos.shape[1], hare_pos.shape[1]
     rng_state = np.zeros(1, dtype=np.uint64)
@@ -178,9 +183,10 @@ def _reset_random_kernel(
     for gi in range(games.shape[0]):
         b = games[gi]
         rng_state[0] = seeds[gi]
-        blocks[b, :, :] = False
-        for _ in range(n_components):
-            for _attempt in range(20):
+        connected = False
+        for _ in range(_LAYOUT_TRIES):
+            blocks[b, :, :] = False
+            for _ in range(n_components):
                 k = _randint(rng_state, shapes.shape[0])
                 max_dr, max_dc = 0, 0
                 for j in range(shape_len[k]):
@@ -190,17 +196,13 @@ def _reset_random_kernel(
                     continue
                 r0 = _randint(rng_state, h - max_dr)
                 c0 = _randint(rng_state, w - max_dc)
-                overlap = False
-                for j in range(shape_len[k]):
-                    overlap |= blocks[b, r0 + shapes[k, j, 0], c0 + shapes[k, j, 1]]
-                if overlap:
-                    continue
                 for j in range(shape_len[k]):
                     blocks[b, r0 + shapes[k, j, 0], c0 + shapes[k, j, 1]] = True
-                if _free_cells_connected(blocks[b], queue, seen):
-                    break
-                for j in range(shape_len[k]):
-                    blocks[b, r0 + shapes[k, j, 0], c0 + shapes[k, j, 1]] = False
+            if _free_cells_connected(blocks[b], queue, seen):
+                connected = True
+                break
+        if not connected:
+            blocks[b, :, :] = False
         n_free = 0
         for cell in range(h * w):
             if not blocks[b, cell // w, cell % w]:

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import staghunt_env
-from staghunt_env import BatchedStagHunt, GameState
+from staghunt_env import BatchedStagHunt, GameState, observe
 
 configs = st.fixed_dictionaries(
     {
@@ -146,3 +146,21 @@ def test_torch_outputs_on_a_device():
     assert isinstance(obs, torch.Tensor) and obs.shape == (3, 4, 8, 8, 7)
     out = batched.step(torch.full((3, 4), 4))
     assert all(isinstance(x, torch.Tensor) for x in out)
+
+
+def test_incremental_observations_equal_full_ones_on_a_parallel_sized_batch():
+    """Big batches use the parallel kernels and write only what changed: check against a full observe."""
+    batched = BatchedStagHunt(observe.PARALLEL_FROM + 88, seed=5, max_cycles=12)
+    obs, mask = batched.reset()
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        actions = np.where(
+            rng.random(mask.shape[:2]) < 0.7,
+            (rng.random(mask.shape) * mask).argmax(-1),
+            rng.integers(0, 7, mask.shape[:2]),
+        )
+        obs, mask, *_ = batched.step(actions)
+        full_obs, full_mask = observe.observe(batched.state, zero_departed=True)
+        np.testing.assert_array_equal(obs, full_obs)
+        np.testing.assert_array_equal(mask, full_mask)
+    assert batched.final_returns.any(), "some games ended and restarted on the way"
