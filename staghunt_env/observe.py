@@ -6,6 +6,8 @@ in cyclic order); channel N holds blocks, N + 1 stags, N + 2 hares.
 
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 
@@ -124,6 +126,14 @@ def _kernel(name: str, games: int):
     return _KERNELS[name][games >= PARALLEL_FROM]
 
 
+@functools.lru_cache(maxsize=16)
+def _all_games(batch: int) -> np.ndarray:
+    """0..batch-1, made once per batch size so that stepping allocates nothing."""
+    games = np.arange(batch, dtype=np.int64)
+    games.flags.writeable = False
+    return games
+
+
 def _entity_arrays(state: GameState) -> tuple[np.ndarray, ...]:
     return (
         state.blocks,
@@ -165,7 +175,7 @@ def observe(
             np.zeros((batch, n, NUM_ACTIONS), dtype=np.int8),
         )
     if games is None:
-        games = np.arange(batch, dtype=np.int64)
+        games = _all_games(batch)
     obs, mask = out
     _kernel("views", len(games))(games, zero_departed, *_entity_arrays(state), obs)
     _kernel("masks", len(games))(
@@ -190,7 +200,7 @@ def update_observations(
         *previous, state.pos, state.alive, *_entity_prey(state), state.over, obs
     )
     _kernel("masks", batch)(
-        np.arange(batch, dtype=np.int64),
+        _all_games(batch),
         state.blocks,
         state.pos,
         state.alive,
@@ -208,6 +218,6 @@ def global_grid(
     if out is None:
         out = np.zeros((batch, *state.blocks.shape[1:], n + 3), dtype=np.int8)
     if games is None:
-        games = np.arange(batch, dtype=np.int64)
+        games = _all_games(batch)
     _kernel("views", len(games))(games, False, *_entity_arrays(state), out[:, None])
     return out

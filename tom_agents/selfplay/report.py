@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 CURVES = (
     ("reward_mean", "mean reward per agent"),
-    ("pv_loss", "policy-value loss"),
+    ("pv_loss", "policy-value loss (last SGD pass)"),
     ("opponent_accuracy", "opponent-model accuracy"),
     ("belief_accuracy", "belief accuracy"),
     ("stag_rate", "stag catch rate"),
@@ -38,6 +38,9 @@ def write_learning_curves(
     for ax, (key, title) in zip(axes.flat, CURVES):
         y = [m.get(key, np.nan) for m in metrics]
         ax.plot(x, y, marker="o", ms=3)
+        if key == "pv_loss":  # each iteration's SGD: the loss of its first pass, then its last
+            ax.plot(x, [m.get("pv_loss_first", np.nan) for m in metrics], "--", label="first pass")
+            ax.legend()
         if key == "opponent_accuracy":
             ax.plot(
                 x,
