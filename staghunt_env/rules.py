@@ -307,57 +307,36 @@ def _step_games(
                 if 0 <= nr < h and 0 <= nc < w and not blocks[b, nr, nc]:
                     pos[b, i, 0], pos[b, i, 1] = nr, nc
         caught = False
-        # 2. stags: a group of two or more HUNT_STAG on the cell catches it, split by strength
-        for k in range(stag_pos.shape[1]):
-            if not stag_alive[b, k]:
-                continue
-            count, total = 0, 0.0
-            for i in range(n):
-                if (
-                    alive[b, i]
-                    and actions[b, i] == 5
-                    and pos[b, i, 0] == stag_pos[b, k, 0]
-                    and pos[b, i, 1] == stag_pos[b, k, 1]
-                ):
-                    count += 1
-                    total += strength[i]
-            if count >= 2:
-                stag_alive[b, k] = False
-                caught = True
+        # 2. stags: a group of two or more HUNT_STAG on the cell catches it, split by strength;
+        # 3. hares: one HUNT_HARE on the cell catches it, split equally if several hunt it together
+        for kind in range(2):
+            prey_pos = stag_pos if kind == 0 else hare_pos
+            prey_alive = stag_alive if kind == 0 else hare_alive
+            for k in range(prey_pos.shape[1]):
+                if not prey_alive[b, k]:
+                    continue
+                hunters, count, total = 0, 0, 0.0
                 for i in range(n):
                     if (
                         alive[b, i]
-                        and actions[b, i] == 5
-                        and pos[b, i, 0] == stag_pos[b, k, 0]
-                        and pos[b, i, 1] == stag_pos[b, k, 1]
+                        and actions[b, i] == 5 + kind
+                        and pos[b, i, 0] == prey_pos[b, k, 0]
+                        and pos[b, i, 1] == prey_pos[b, k, 1]
                     ):
-                        share = strength[i] / total if total > 0 else 1.0 / count
-                        rewards[b, i] += stag_reward * share
-                        terminated[b, i] = True
-        # 3. hares: HUNT_HARE on the cell catches it, split equally among those who hunt it together
-        for k in range(hare_pos.shape[1]):
-            if not hare_alive[b, k]:
-                continue
-            count = 0
-            for i in range(n):
-                if (
-                    alive[b, i]
-                    and actions[b, i] == 6
-                    and pos[b, i, 0] == hare_pos[b, k, 0]
-                    and pos[b, i, 1] == hare_pos[b, k, 1]
-                ):
-                    count += 1
-            if count >= 1:
-                hare_alive[b, k] = False
+                        hunters |= 1 << i
+                        count += 1
+                        total += strength[i]
+                if count < (2 if kind == 0 else 1):
+                    continue
+                prey_alive[b, k] = False
                 caught = True
                 for i in range(n):
-                    if (
-                        alive[b, i]
-                        and actions[b, i] == 6
-                        and pos[b, i, 0] == hare_pos[b, k, 0]
-                        and pos[b, i, 1] == hare_pos[b, k, 1]
-                    ):
-                        rewards[b, i] += hare_reward / count
+                    if (hunters >> i) & 1:
+                        if kind == 0:
+                            share = strength[i] / total if total > 0 else 1.0 / count
+                            rewards[b, i] += stag_reward * share
+                        else:
+                            rewards[b, i] += hare_reward / count
                         terminated[b, i] = True
         # 5./6. time reward to everyone live at the start; prosocial: everyone gets the mean
         mean = 0.0
@@ -430,16 +409,7 @@ def step(
     rewards, terminated, truncated = out
     kernel = _step_parallel if batch >= PARALLEL_FROM else _step_serial
     kernel(
-        state.blocks,
-        state.pos,
-        state.alive,
-        state.stag_pos,
-        state.stag_alive,
-        state.hare_pos,
-        state.hare_alive,
-        state.t,
-        state.first_hunt,
-        state.over,
+        *state.arrays().values(),
         actions,
         config.strength,
         config.stag_reward,
