@@ -229,16 +229,16 @@ class Instrumented:
     """What one instrumented search did: its network calls (argument shapes/dtypes) and times."""
 
     wall: float
-    calls: list[tuple[str, tuple]]  # in order: ("pv" | "opp", ((shape, dtype) of grids, t, masks))
+    calls: list[tuple]  # in order: ("pv" | "opp", ((shape, dtype) of grids, t, masks), present)
     timers: Timers
 
     @property
     def pv_calls(self) -> list[tuple]:
-        return [sig for kind, sig in self.calls if kind == "pv"]
+        return [sig for kind, sig, _ in self.calls if kind == "pv"]
 
     @property
     def opp_calls(self) -> list[tuple]:
-        return [sig for kind, sig in self.calls if kind == "opp"]
+        return [sig for kind, sig, _ in self.calls if kind == "opp"]
 
     @property
     def pv_rows(self) -> int:
@@ -283,17 +283,17 @@ def _signature(*arrays: np.ndarray) -> tuple:
 
 def instrumented_search(agent, settings: SearchSettings, d: Decisions) -> Instrumented:
     timers = Timers()
-    calls: list[tuple[str, tuple]] = []
+    calls: list[tuple] = []
     pv = timers.wrap("policy_value", agent.evaluate_policy_value)
     opp = timers.wrap("opponents", agent.opponents.probs)
 
     def policy_value(grids, t, masks):
-        calls.append(("pv", _signature(grids, t, masks)))
+        calls.append(("pv", _signature(grids, t, masks), None))
         return pv(grids, t, masks)
 
-    def probs(grids, t, masks):
-        calls.append(("opp", _signature(grids, t, masks)))
-        return opp(grids, t, masks)
+    def probs(grids, t, masks, present=None):
+        calls.append(("opp", _signature(grids, t, masks), present))
+        return opp(grids, t, masks, present)
 
     with patched_breakdown(timers):
         t0 = time.perf_counter()
@@ -319,10 +319,10 @@ def replay_forwards(agent, inst: Instrumented, seed: int = 0) -> float:
     fns = {"pv": agent.evaluate_policy_value, "opp": agent.opponents.probs}
     cache: dict[tuple, tuple] = {}  # inputs per signature, made outside the timed calls
     total = 0.0
-    for kind, sig in inst.calls:  # the search's own order of calls
+    for kind, sig, present in inst.calls:  # the search's own order of calls
         if sig not in cache:
             cache[sig] = _random_inputs(sig, rng, agent.config.max_cycles)
-        inputs = cache[sig]
+        inputs = cache[sig] if present is None else (*cache[sig], present)  # the same rows
         t0 = time.perf_counter()
         fns[kind](*inputs)
         total += time.perf_counter() - t0

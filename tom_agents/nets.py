@@ -83,9 +83,10 @@ class PolicyValueNet(nn.Module):
 class OpponentNet(nn.Module):
     """pi_w(a | s, t, g): a co-player's action distribution given its goal (SPEC's "MOA").
 
-    ``forward`` returns log-probabilities for every goal at once, (B, G, 7): the trunk runs once
-    and the goal enters the first dense layer additively. With ``goal_conditioned=False`` there
-    is a single "goal" (G = 1): the direct opponent model of the direct-OM baseline.
+    ``forward`` returns log-probabilities for every goal at once, (B, G, 7): the trunk and the
+    first dense layer run once, and the one-hot goal adds its column of that layer (``goal``).
+    With ``goal_conditioned=False`` there is a single "goal" (G = 1): the direct opponent model
+    of the direct-OM baseline.
     """
 
     def __init__(
@@ -98,17 +99,14 @@ class OpponentNet(nn.Module):
         super().__init__()
         self.num_goals = NUM_GOALS if goal_conditioned else 1
         self.trunk = Trunk(config, channels)
-        self.fc = nn.Linear(self.trunk.out_features + 1 + NUM_GOALS * goal_conditioned, hidden)
+        self.fc = nn.Linear(self.trunk.out_features + 1, hidden)
+        self.goal = nn.Parameter(torch.zeros(self.num_goals, hidden))
         self.actor = nn.Linear(hidden, 7)
         kaiming_init(self, heads=(self.actor,))
+        if goal_conditioned:  # the goal columns of the dense layer, Kaiming-initialised with it
+            nn.init.normal_(self.goal, std=(2.0 / (self.fc.in_features + NUM_GOALS)) ** 0.5)
 
     def forward(self, grid: torch.Tensor, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         features = torch.cat([self.trunk(grid), self.trunk.time_feature(t)], dim=1)
-        n_in = features.shape[1]
-        base = features @ self.fc.weight[:, :n_in].T + self.fc.bias  # (B, hidden)
-        if self.num_goals == 1:
-            h = torch.relu(base).unsqueeze(1)
-        else:  # one-hot goal g adds column g of the goal block
-            goal_terms = self.fc.weight[:, n_in:].T  # (G, hidden)
-            h = torch.relu(base.unsqueeze(1) + goal_terms.unsqueeze(0))
+        h = torch.relu(self.fc(features).unsqueeze(1) + self.goal.unsqueeze(0))  # (B, G, hidden)
         return masked_log_softmax(self.actor(h), mask.unsqueeze(1))

@@ -1,7 +1,8 @@
 """Opponent models behind one interface: how likely is each action of each co-player, per goal.
 
-``probs(grids, t, masks) -> (M, K, G, 7)``: for M states and K co-players (each grid as that
-co-player sees it, its own channel first), the action distribution under each of G goals.
+``probs(grids, t, masks, present=None) -> (M, K, G, 7)``: for M states and K co-players (each
+grid as that co-player sees it, its own channel first), the action distribution under each of G
+goals; ``present`` (M, K) may say which co-players are still in the game (the others STAY).
 ``learned`` (SPEC's networks, one per co-player), ``scripted`` (an analytic walker to the
 nearest target of the goal), ``uniform`` (random legal actions, G = 1).
 """
@@ -12,7 +13,7 @@ import numba
 import numpy as np
 import torch
 
-from staghunt_env import StagHuntConfig
+from staghunt_env import STAY, StagHuntConfig
 
 from .nets import NUM_GOALS, OpponentNet
 from .padding import padded_forward
@@ -26,7 +27,9 @@ class UniformOpponents:
 
     num_goals = 1
 
-    def probs(self, grids: np.ndarray, t: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    def probs(
+        self, grids: np.ndarray, t: np.ndarray, masks: np.ndarray, present=None
+    ) -> np.ndarray:
         p = masks.astype(np.float32)
         return (p / p.sum(-1, keepdims=True))[:, :, None, :]
 
@@ -106,7 +109,9 @@ class ScriptedOpponents:
             raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
         self.epsilon = epsilon
 
-    def probs(self, grids: np.ndarray, t: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    def probs(
+        self, grids: np.ndarray, t: np.ndarray, masks: np.ndarray, present=None
+    ) -> np.ndarray:
         out = np.empty((*grids.shape[:2], NUM_GOALS, 7), dtype=np.float32)
         _scripted_kernel(grids, masks, self.epsilon, out)
         return out
@@ -137,9 +142,20 @@ class LearnedOpponents:
         return self.nets[k](grids, t, masks)
 
     @torch.inference_mode()
-    def probs(self, grids: np.ndarray, t: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        g = torch.from_numpy(grids).to(self.device)
-        tt = torch.from_numpy(np.asarray(t)).to(self.device)
-        mm = torch.from_numpy(masks).to(self.device)
-        out = [padded_forward(net, g[:, k], tt, mm[:, k]).exp() for k, net in enumerate(self.nets)]
-        return torch.stack(out, dim=1).float().cpu().numpy()
+    def probs(
+        self, grids: np.ndarray, t: np.ndarray, masks: np.ndarray, present: np.ndarray | None = None
+    ) -> np.ndarray:
+        """``present`` (M, K) bool, if given, skips the co-players who have left (they STAY)."""
+        out = np.zeros((*grids.shape[:2], self.num_goals, 7), dtype=np.float32)
+        out[..., STAY] = 1.0
+        for k, net in enumerate(self.nets):
+            rows = np.arange(len(grids)) if present is None else np.flatnonzero(present[:, k])
+            if rows.size:
+                log_p = padded_forward(
+                    net,
+                    torch.from_numpy(grids[rows, k]).to(self.device),
+                    torch.from_numpy(np.asarray(t)[rows]).to(self.device),
+                    torch.from_numpy(masks[rows, k]).to(self.device),
+                )
+                out[rows, k] = log_p.exp().float().cpu().numpy()
+        return out

@@ -288,7 +288,8 @@ def _cache_opponents(forest, trees, nodes, seats, goals_t, opponents) -> None:
     k = np.arange(seats.shape[1])[None, :]
     for o in np.unique(forest.owner[trees]):
         sel = np.flatnonzero(forest.owner[trees] == o)
-        probs = opponents[o].probs(views[sel], states.t[sel], masks[sel])  # (m, K, G, 7)
+        present = states.alive[sel[:, None], seats[trees[sel]]]
+        probs = opponents[o].probs(views[sel], states.t[sel], masks[sel], present)  # (m,K,G,7)
         goal = np.minimum(goals_t[trees[sel]], probs.shape[2] - 1)
         forest.opponent[trees[sel], nodes[sel]] = probs[np.arange(len(sel))[:, None], k, goal]
     forest.opponent_ready[trees, nodes] = True

@@ -9,6 +9,7 @@ checkpoint every K iterations and at exit.
 from __future__ import annotations
 
 import csv
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from staghunt_env import StagHuntConfig
 from ..agents.planner import PlannerAgent, resolve_device
 from . import checkpoint as ckpt
 from .config import SelfPlayConfig, to_toml
-from .evaluate import evaluate_selfplay
+from .evaluate import evaluate_selfplay, paired_bootstrap_ci
 from .learner import RankedRewards, opponent_accuracy, train_policy_value
 from .report import write_gif, write_learning_curves
 from .rollout import Collected, SelfPlayRollout, make_agents
@@ -222,9 +223,20 @@ def train(config: SelfPlayConfig, resume: bool = False) -> Trainer:
         logger.close()
     if config.eval_episodes:
         trainer.evaluations["trained"] = evaluate_selfplay(trainer, config.eval_episodes)
+        _write_evaluation(trainer.evaluations, run_dir / "evaluation.json")
     write_learning_curves(trainer.metrics, trainer.evaluations, run_dir)
     write_gif(trainer, run_dir / "episode_latest.gif")
     return trainer
+
+
+def _write_evaluation(evaluations: dict[str, list[float]], path: Path) -> None:
+    """Mean reward per agent before and after training on the same seeds, with a 95% CI."""
+    summary: dict[str, Any] = {k: float(np.mean(v)) for k, v in evaluations.items()}
+    summary["episodes"] = len(evaluations["trained"])
+    if "untrained" in evaluations:
+        mean, lo, hi = paired_bootstrap_ci(evaluations["untrained"], evaluations["trained"])
+        summary["difference"] = {"mean": mean, "ci95": [lo, hi]}
+    path.write_text(json.dumps(summary, indent=2) + "\n")
 
 
 class _Logger:
