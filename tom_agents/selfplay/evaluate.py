@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from staghunt_env import STAY, BatchedStagHunt
+from staghunt_env import BatchedStagHunt
 
-from ..agents.planner import act_many
+from .rollout import decide, seat_owner
 
 if TYPE_CHECKING:
     from .train import Trainer
@@ -24,7 +24,7 @@ def evaluate_selfplay(trainer: Trainer, episodes: int, seed: int = EVAL_SEED) ->
     obs, mask = games.reset()
     owners = trainer.owners
     players = [
-        [owners[0 if len(owners) == 1 else i].follower(seed + g * n + i) for i in range(n)]
+        [owners[seat_owner(owners, i)].follower(seed + g * n + i) for i in range(n)]
         for g in range(episodes)
     ]
     for game in players:
@@ -33,15 +33,7 @@ def evaluate_selfplay(trainer: Trainer, episodes: int, seed: int = EVAL_SEED) ->
     done = np.zeros(episodes, dtype=bool)
     returns = np.zeros((episodes, n))
     while not done.all():
-        state = games.state
-        live = np.argwhere(state.alive & ~state.over[:, None] & ~done[:, None])
-        actions = act_many(
-            [players[g][i] for g, i in live],
-            [{"observation": obs[g, i], "action_mask": mask[g, i]} for g, i in live],
-            [{"t": int(state.t[g])} for g, _ in live],
-        )
-        joint = np.full((episodes, n), STAY, dtype=np.int64)
-        joint[live[:, 0], live[:, 1]] = actions
+        joint, _ = decide(games, players, obs, mask, skip=done)
         obs, mask, rewards, _, _ = games.step(joint)
         returns += np.where(done[:, None], 0.0, rewards)
         done |= games.episode_ended

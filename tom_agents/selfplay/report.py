@@ -9,8 +9,9 @@ import numpy as np
 
 from staghunt_env import parallel_env
 
-from ..agents.planner import act_many
+from ..episode import play_episode
 from .evaluate import paired_bootstrap_ci
+from .rollout import seat_owner
 
 if TYPE_CHECKING:
     from .train import Trainer
@@ -69,21 +70,11 @@ def write_gif(trainer: Trainer, path: Path, seed: int = 0) -> Path:
     import imageio.v2 as imageio
 
     env = parallel_env(render_mode="rgb_array", config=trainer.env_config)
-    observations, infos = env.reset(seed=seed)
     owners = trainer.owners
     agents = {
-        a: owners[0 if len(owners) == 1 else i].follower(seed + i)
+        a: owners[seat_owner(owners, i)].follower(seed + i)
         for i, a in enumerate(env.possible_agents)
     }
-    for a, agent in agents.items():
-        agent.reset(a)
-    frames = [env.render()]
-    while env.agents:
-        live = list(env.agents)
-        actions = act_many(
-            [agents[a] for a in live], [observations[a] for a in live], [infos[a] for a in live]
-        )
-        observations, _, _, _, infos = env.step(dict(zip(live, actions)))
-        frames.append(env.render())
+    frames, _ = play_episode(env, agents, seed=seed, render=True)
     imageio.mimsave(path, frames, duration=0.4, loop=0)
     return path

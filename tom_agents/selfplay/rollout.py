@@ -50,6 +50,32 @@ class Collected:
         )
 
 
+def seat_owner(owners: list[PlannerAgent], seat: int) -> int:
+    """Which owner's networks seat ``seat`` plays with: its own, or the one shared network."""
+    return 0 if len(owners) == 1 else seat
+
+
+def decide(games: BatchedStagHunt, players, obs, mask, skip=None) -> tuple[np.ndarray, np.ndarray]:
+    """Every live player's action, all searched together (``act_many``).
+
+    Returns the joint action (B, N) (STAY for players out of the game) and the (game, seat)
+    pairs that acted. ``skip`` (B,) bool leaves whole games out.
+    """
+    state = games.state
+    acting = state.alive & ~state.over[:, None]
+    if skip is not None:
+        acting &= ~skip[:, None]
+    live = np.argwhere(acting)
+    actions = act_many(
+        [players[g][i] for g, i in live],
+        [{"observation": obs[g, i], "action_mask": mask[g, i]} for g, i in live],
+        [{"t": int(state.t[g])} for g, _ in live],
+    )
+    joint = np.full(state.alive.shape, STAY, dtype=np.int64)
+    joint[live[:, 0], live[:, 1]] = actions
+    return joint, live
+
+
 def make_agents(
     env_config: StagHuntConfig,
     num_games: int,
@@ -65,10 +91,7 @@ def make_agents(
         for i in range(1 if share_networks else n)
     ]
     players = [
-        [
-            owners[0 if share_networks else i].follower(seed * 1000 + 100 + g * n + i)
-            for i in range(n)
-        ]
+        [owners[seat_owner(owners, i)].follower(seed * 1000 + 100 + g * n + i) for i in range(n)]
         for g in range(num_games)
     ]
     return owners, players
@@ -103,23 +126,16 @@ class SelfPlayRollout:
         """Play until at least ``agent_steps`` agent decisions were made."""
         start = time.perf_counter()
         out = Collected(samples=[[] for _ in self.owners])
-        state = self.games.state
         while out.agent_steps < agent_steps:
-            live = np.argwhere(state.alive & ~state.over[:, None])
-            agents = [self.players[g][i] for g, i in live]
-            actions = act_many(
-                agents,
-                [{"observation": self.obs[g, i], "action_mask": self.mask[g, i]} for g, i in live],
-                [{"t": int(state.t[g])} for g, _ in live],
-            )
-            joint = np.full(state.alive.shape, STAY, dtype=np.int64)
-            joint[live[:, 0], live[:, 1]] = actions
+            joint, live = decide(self.games, self.players, self.obs, self.mask)
             self.obs, self.mask, rewards, terminated, _ = self.games.step(joint)
-            state = self.games.state
             self._note_catches(live, joint, rewards, terminated)
             out.env_steps += len(self.players)
             out.agent_steps += len(live)
-            out.simulations += sum(a.options.num_trees * a.options.num_simulations for a in agents)
+            out.simulations += sum(
+                self.players[g][i].options.num_trees * self.players[g][i].options.num_simulations
+                for g, i in live
+            )
             self.episode_len += 1
             for g in np.flatnonzero(self.games.episode_ended):
                 out.episodes.append(self._finish_game(g, out))
@@ -132,7 +148,7 @@ class SelfPlayRollout:
         pools: list[list[list[tuple]]] = [[[] for _ in range(n_seats)] for _ in self.owners]
         for game in self.players:
             for i, agent in enumerate(game):
-                owner = 0 if len(self.owners) == 1 else i
+                owner = seat_owner(self.owners, i)
                 for k, buffer in enumerate(agent.opponent_buffers):
                     pools[owner][k].extend(buffer)
                     buffer.clear()
@@ -153,7 +169,7 @@ class SelfPlayRollout:
             if self.ranked is not None:
                 final = self.ranked.normalise(final, agent.rng)
             if agent.history:
-                owner = 0 if len(self.owners) == 1 else i
+                owner = seat_owner(self.owners, i)
                 z = value_targets(final, len(agent.history), self.gamma)
                 out.samples[owner].append(
                     {

@@ -25,7 +25,7 @@ from .config import SelfPlayConfig, to_toml
 from .evaluate import evaluate_selfplay, paired_bootstrap_ci
 from .learner import RankedRewards, opponent_accuracy, train_policy_value
 from .report import write_gif, write_learning_curves
-from .rollout import Collected, SelfPlayRollout, make_agents
+from .rollout import Collected, SelfPlayRollout, make_agents, seat_owner
 
 
 class Trainer:
@@ -289,4 +289,4 @@ def load_agent(
         raise ValueError(f"{path} is not a self-play checkpoint")
     trainer: Trainer = data["trainer"]
     n = trainer.env_config.num_players
-    return [trainer.owners[0 if len(trainer.owners) == 1 else i].follower(seed) for i in range(n)]
+    return [trainer.owners[seat_owner(trainer.owners, i)].follower(seed) for i in range(n)]
