@@ -142,6 +142,10 @@ class StagHuntConfig:
                     raise ValueError(
                         f"{name}={given!r} conflicts with the layout, which has {value}"
                     )
+            if kwargs.get("max_block_components", 0) != 0:
+                raise ValueError(
+                    "max_block_components conflicts with the layout, whose walls are fixed"
+                )
             kwargs = {**kwargs, **derived, "layout": layout, "max_block_components": 0}
         return cls(**{k: _normalise(k, v) for k, v in kwargs.items()})
 
@@ -153,6 +157,13 @@ class StagHuntConfig:
             "grid_size",
             f"must be (rows, cols), got {self.grid_size!r}",
         )
+        for name in ("num_players", "num_stags", "num_hares", "max_cycles", "max_block_components"):
+            value = getattr(self, name)
+            _check(
+                isinstance(value, (int, np.integer)) and not isinstance(value, bool),
+                name,
+                f"must be an integer, got {value!r}",
+            )
         rows, cols = self.grid_size
         _check(rows > 0 and cols > 0, "grid_size", f"must be positive, got {self.grid_size}")
         _check(rows <= 127 and cols <= 127, "grid_size", "must be at most 127 x 127")

@@ -12,7 +12,7 @@ import numba
 import numpy as np
 
 from .config import StagHuntConfig
-from .rules import _DC, _DR, NUM_ACTIONS, GameState
+from .rules import _DC, _DR, NUM_ACTIONS, PARALLEL_FROM, GameState
 
 # The kernels loop per game with no helper calls in the inner loops: passing arrays to a
 # numba function costs reference counting per call, which dominated these small loops.
@@ -114,8 +114,7 @@ def _update_games(
 
 
 # One source, two compilations: big batches spread games over the cores, small ones (a single
-# PettingZoo env) skip the thread start-up.
-PARALLEL_FROM = 512
+# PettingZoo env) skip the thread start-up (the threshold is the rules engine's).
 _KERNELS = {
     name: (numba.njit(cache=True)(fn), numba.njit(cache=True, parallel=True)(fn))
     for name, fn in (("views", _views_games), ("masks", _masks_games), ("update", _update_games))

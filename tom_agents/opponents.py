@@ -9,6 +9,8 @@ nearest target of the goal), ``uniform`` (random legal actions, G = 1).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numba
 import numpy as np
 import torch
@@ -20,6 +22,17 @@ from .padding import padded_forward
 
 _DR = np.array([-1, 1, 0, 0], dtype=np.int64)
 _DC = np.array([0, 0, -1, 1], dtype=np.int64)
+
+
+class OpponentModel(Protocol):
+    """What the planner needs of a model of its co-players."""
+
+    num_goals: int
+
+    def probs(
+        self, grids: np.ndarray, t: np.ndarray, masks: np.ndarray, present: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(M, K, G, 7) action probabilities of K co-players in M states, per goal."""
 
 
 class UniformOpponents:
@@ -136,10 +149,6 @@ class LearnedOpponents:
         ]
         self.optimizers = [torch.optim.Adam(net.parameters(), lr=lr) for net in self.nets]
         self.num_goals = self.nets[0].num_goals
-
-    def log_probs(self, k: int, grids: torch.Tensor, t: torch.Tensor, masks: torch.Tensor):
-        """Differentiable (M, G, 7) log-probabilities of co-player seat k (for training)."""
-        return self.nets[k](grids, t, masks)
 
     @torch.inference_mode()
     def probs(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -55,9 +56,11 @@ def make_agent(
         options["device"] = device
     if checkpoint is not None:
         options["checkpoint"] = checkpoint
-    try:
-        return _REGISTRY[name](env_config=config_from(env_config), seed=seed, **options)
+    factory = _REGISTRY[name]
+    try:  # check the options first, so that errors inside the factory are not disguised
+        inspect.signature(factory).bind(env_config=None, seed=seed, **options)
     except TypeError as e:
         raise ValueError(
             f"agent {name!r} does not accept these options {sorted(options)}: {e}"
         ) from e
+    return factory(env_config=config_from(env_config), seed=seed, **options)

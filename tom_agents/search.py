@@ -21,10 +21,11 @@ import numpy as np
 
 from staghunt_env import GameState, StagHuntConfig
 from staghunt_env.observe import observe
-from staghunt_env.rules import STAY
+from staghunt_env.rules import NUM_ACTIONS, STAY
 from staghunt_env.rules import step as rules_step
 
-NUM_ACTIONS = 7
+from .opponents import OpponentModel
+
 PolicyValueFn = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -161,7 +162,7 @@ def search(
     goals: np.ndarray,
     seeds: np.ndarray,
     policy_value: PolicyValueFn | Sequence[PolicyValueFn],
-    opponents,
+    opponents: OpponentModel | Sequence[OpponentModel],
     owner: np.ndarray | None = None,
 ) -> SearchResult:
     """Search D decisions at once, ``settings.num_trees`` trees each.
@@ -169,7 +170,7 @@ def search(
     roots: D game states; focal: (D,) the deciding player of each; goals: (D, trees, N-1) the
     goal index sampled for each co-player seat (seat k = player (focal + k) mod N) in each tree;
     seeds: (D,) uint64. ``policy_value(grids, t, masks) -> (priors (M, 7), values (M,))``;
-    ``opponents.probs(grids (M, K, ...), t, masks) -> (M, K, G, 7)``. Decisions of agents with
+    ``opponents.probs(grids (M, K, ...), t, masks, present) -> (M, K, G, 7)`` (an OpponentModel). Decisions of agents with
     different networks share the waves: pass lists of both and ``owner`` (D,), the index of each
     decision's networks; each wave then makes one call per network.
     """

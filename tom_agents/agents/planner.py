@@ -113,6 +113,9 @@ class PlannerAgent:
         **options: Any,
     ) -> None:
         self.config = env_config
+        unknown = sorted(set(options) - {f.name for f in dataclasses.fields(PlannerOptions)})
+        if unknown:
+            raise ValueError(f"unknown planner option(s) {unknown} for 'hop'/'direct_om'/'mcts'")
         self.options = PlannerOptions(**options)
         self.device = resolve_device(device)
         self.rng = np.random.default_rng(seed)
@@ -145,6 +148,22 @@ class PlannerAgent:
         other.opponent_losses = []
         other.agent_id = None
         return other
+
+    def to(self, device: str | torch.device) -> PlannerAgent:
+        """Move the networks and their optimisers' state to ``device`` (e.g. after loading)."""
+        self.device = resolve_device(device)
+        nets = [self.policy_value, *getattr(self.opponents, "nets", [])]
+        optimizers = [self.optimizer, *getattr(self.opponents, "optimizers", [])]
+        for net in nets:
+            net.to(self.device)
+        for optimizer in optimizers:
+            for state in optimizer.state.values():
+                for key, value in state.items():
+                    if isinstance(value, torch.Tensor):
+                        state[key] = value.to(self.device)
+        if isinstance(self.opponents, LearnedOpponents):
+            self.opponents.device = self.device
+        return self
 
     def _make_opponents(self):
         opts = self.options
@@ -367,11 +386,7 @@ class PlannerAgent:
     def train_opponent(self, k: int) -> float:
         """Cross-entropy of the buffered, goal-labelled steps of co-player seat k; returns the mean loss."""
         buffer = self.opponent_buffers[k]
-        views = torch.from_numpy(np.stack([b[0] for b in buffer])).to(self.device)
-        t = torch.from_numpy(np.array([b[1] for b in buffer])).to(self.device)
-        masks = torch.from_numpy(np.stack([b[2] for b in buffer])).to(self.device)
-        explains = torch.from_numpy(np.stack([b[3] for b in buffer])).to(self.device)
-        goals = torch.from_numpy(np.array([b[4] for b in buffer])).to(self.device)
+        views, t, masks, explains, goals = stack_opponent_steps(buffer, self.device)
         net, optimizer = self.opponents.nets[k], self.opponents.optimizers[k]
         losses = []
         for _ in range(self.options.opponent_epochs):
@@ -396,6 +411,9 @@ class PlannerAgent:
             "policy_value": self.policy_value.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "opponents": [net.state_dict() for net in opponents],
+            "opponent_optimizers": [
+                o.state_dict() for o in getattr(self.opponents, "optimizers", [])
+            ],
             "goal_counts": self.goal_counts.copy(),
         }
 
@@ -437,10 +455,26 @@ class PlannerAgent:
         self.optimizer.load_state_dict(data["optimizer"])
         for net, state in zip(getattr(self.opponents, "nets", []), data["opponents"]):
             net.load_state_dict(state)
+        for optimizer, state in zip(
+            getattr(self.opponents, "optimizers", []), data["opponent_optimizers"]
+        ):
+            optimizer.load_state_dict(state)
         self.goal_counts = np.asarray(data["goal_counts"], dtype=np.float64)
 
     def _random_legal(self, mask: np.ndarray) -> int:
         return int(self.rng.choice(np.flatnonzero(mask)))
+
+
+def stack_opponent_steps(buffer: Sequence[tuple], device: torch.device) -> tuple[torch.Tensor, ...]:
+    """A buffer of (view, t, mask, explains, goal) steps as five tensors on ``device``."""
+    columns = zip(*buffer)
+    return tuple(torch.from_numpy(np.stack(c)).to(device) for c in columns)
+
+
+def select_goal(log_probs: torch.Tensor, goals: torch.Tensor) -> torch.Tensor:
+    """Rows of (M, G, 7) log-probabilities under each row's goal (goal 0 when G = 1)."""
+    rows = torch.arange(len(goals), device=log_probs.device)
+    return log_probs[rows, goals.clamp(max=log_probs.shape[1] - 1)]
 
 
 def opponent_loss(
@@ -450,9 +484,7 @@ def opponent_loss(
 
     log_probs (M, G, 7); goals (M,) the hindsight goal index (0 when G = 1); explains (M, 7) bool.
     """
-    rows = torch.arange(len(goals), device=log_probs.device)
-    chosen = log_probs[rows, goals.clamp(max=log_probs.shape[1] - 1)]
-    masked = chosen.masked_fill(~explains, -torch.inf)
+    masked = select_goal(log_probs, goals).masked_fill(~explains, -torch.inf)
     return -torch.logsumexp(masked, dim=-1).mean()
 
 

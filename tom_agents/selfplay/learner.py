@@ -7,7 +7,7 @@ from collections import deque
 import numpy as np
 import torch
 
-from ..agents.planner import PlannerAgent
+from ..agents.planner import PlannerAgent, select_goal, stack_opponent_steps
 from ..padding import padded_forward
 
 
@@ -87,17 +87,10 @@ def train_policy_value(
 def opponent_accuracy(agent: PlannerAgent, k: int, buffer: list[tuple]) -> tuple[float, float]:
     """On steps not yet trained on: how often the model's likeliest action (given the realised
     goal) explains what the co-player did, and the same rate for a uniform guess among legal actions."""
-    views = torch.from_numpy(np.stack([b[0] for b in buffer])).to(agent.device)
-    t = torch.from_numpy(np.array([b[1] for b in buffer])).to(agent.device)
-    masks = np.stack([b[2] for b in buffer])
-    explains = np.stack([b[3] for b in buffer])
-    goals = np.array([b[4] for b in buffer])
-    log_probs = agent.opponents.nets[k](views, t, torch.from_numpy(masks).to(agent.device))
-    chosen = log_probs[
-        torch.arange(len(goals)), torch.from_numpy(goals).clamp(max=log_probs.shape[1] - 1)
-    ]
+    views, t, masks, explains, goals = stack_opponent_steps(buffer, agent.device)
+    chosen = select_goal(agent.opponents.nets[k](views, t, masks), goals)
+    explains, legal = explains.cpu().numpy(), masks.cpu().numpy() > 0
     guess = chosen.argmax(-1).cpu().numpy()
     model = explains[np.arange(len(guess)), guess].mean()
-    legal = masks > 0
     uniform = ((explains & legal).sum(-1) / legal.sum(-1)).mean()
     return float(model), float(uniform)

@@ -128,8 +128,9 @@ class SelfPlayRollout:
         out = Collected(samples=[[] for _ in self.owners])
         while out.agent_steps < agent_steps:
             joint, live = decide(self.games, self.players, self.obs, self.mask)
-            self.obs, self.mask, rewards, terminated, _ = self.games.step(joint)
-            self._note_catches(live, joint, rewards, terminated)
+            playing = self.games.state.alive & ~self.games.state.over[:, None]
+            self.obs, self.mask, _, _, _ = self.games.step(joint)
+            self._note_catches(playing, joint)
             out.env_steps += len(self.players)
             out.agent_steps += len(live)
             out.simulations += sum(
@@ -154,10 +155,16 @@ class SelfPlayRollout:
                     buffer.clear()
         return pools
 
-    def _note_catches(self, live, joint, rewards, terminated) -> None:
-        for g, i in live:
-            if terminated[g, i] and rewards[g, i] > 0 and joint[g, i] in (5, 6):
-                self.caught[g, i] = joint[g, i] - 5
+    def _note_catches(self, playing: np.ndarray, joint: np.ndarray) -> None:
+        """Who caught what in the last step: the players who left the grid (only a catch does
+        that; the hunters still in at the end stay on it), by their hunt action."""
+        games = self.games
+        still_in = games.state.alive.copy()
+        ended = games.episode_ended  # restarted already: read their final grids instead
+        n = still_in.shape[1]
+        still_in[ended] = games.final_grid[ended][..., :n].any(axis=(1, 2))
+        caught = playing & ~still_in
+        self.caught[caught] = joint[caught] - 5  # HUNT_STAG -> 0 (stag), HUNT_HARE -> 1 (hare)
 
     def _finish_game(self, g: int, out: Collected) -> EpisodeStats:
         right = total = 0

@@ -65,6 +65,15 @@ class Trainer:
         self.metrics: list[dict[str, Any]] = []
         self.evaluations: dict[str, list[float]] = {}
 
+    def move_to(self, device: str) -> None:
+        """Put every network on ``device`` (checkpoints are read onto the CPU)."""
+        for owner in self.owners:
+            owner.to(device)
+        if self.rollout is not None:  # the players share the owners' networks
+            for game in self.rollout.players:
+                for agent in game:
+                    agent.device = self.owners[0].device
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["workers"] = []  # Ray actor handles do not outlive the process
@@ -192,7 +201,9 @@ def train(config: SelfPlayConfig, resume: bool = False) -> Trainer:
         path, data = ckpt.latest_good_checkpoint(run_dir, config.to_dict())
         if data is not None:
             trainer = data["trainer"]
-            trainer.config = config  # iterations, progress, ... may change on resume
+            trainer.config = config  # iterations, device, progress, ... may change on resume
+            trainer.device = str(resolve_device(config.device))
+            trainer.move_to(trainer.device)
             torch.set_rng_state(data["torch_rng"])
             print(f"resumed from {path} (iteration {trainer.iteration})")
     if trainer is None:
@@ -283,10 +294,14 @@ def _progress(config: SelfPlayConfig, start: int):
 def load_agent(
     path: str | Path, seed: int | None = None, device: str = "auto"
 ) -> list[PlannerAgent]:
-    """The trained agents of a self-play checkpoint (one per seat), ready for an arena."""
+    """The trained agents of a self-play checkpoint (one per seat, seeds seed + seat), on ``device``."""
     data = torch.load(path, map_location="cpu", weights_only=False)
     if not isinstance(data, dict) or data.get("format") != ckpt.FORMAT:
         raise ValueError(f"{path} is not a self-play checkpoint")
     trainer: Trainer = data["trainer"]
+    trainer.move_to(str(resolve_device(device)))
     n = trainer.env_config.num_players
-    return [trainer.owners[seat_owner(trainer.owners, i)].follower(seed) for i in range(n)]
+    return [
+        trainer.owners[seat_owner(trainer.owners, i)].follower(None if seed is None else seed + i)
+        for i in range(n)
+    ]
