@@ -20,8 +20,9 @@ from .config import BLOCK_SHAPES, StagHuntConfig
 UP, DOWN, LEFT, RIGHT, STAY, HUNT_STAG, HUNT_HARE = range(7)
 NUM_ACTIONS = 7
 ACTION_NAMES = ("UP", "DOWN", "LEFT", "RIGHT", "STAY", "HUNT_STAG", "HUNT_HARE")
-_DR = np.array([-1, 1, 0, 0], dtype=np.int64)
-_DC = np.array([0, 0, -1, 1], dtype=np.int64)
+MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))  # (row, col) steps of UP, DOWN, LEFT, RIGHT
+_DR = np.array([dr for dr, _ in MOVES], dtype=np.int64)  # the same table, for the kernels
+_DC = np.array([dc for _, dc in MOVES], dtype=np.int64)
 
 _SHAPE_LEN = np.array([len(s) for s in BLOCK_SHAPES], dtype=np.int64)
 _SHAPES = np.zeros((len(BLOCK_SHAPES), max(_SHAPE_LEN), 2), dtype=np.int64)

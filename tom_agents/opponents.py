@@ -16,12 +16,13 @@ import numpy as np
 import torch
 
 from staghunt_env import STAY, StagHuntConfig
+from staghunt_env.rules import MOVES
 
 from .nets import NUM_GOALS, OpponentNet
 from .padding import padded_forward
 
-_DR = np.array([-1, 1, 0, 0], dtype=np.int64)
-_DC = np.array([0, 0, -1, 1], dtype=np.int64)
+_DR = np.array([dr for dr, _ in MOVES], dtype=np.int64)  # numba reads these as constants
+_DC = np.array([dc for _, dc in MOVES], dtype=np.int64)
 
 
 class OpponentModel(Protocol):

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from staghunt_env import HUNT_HARE, HUNT_STAG, STAY, GameState, StagHuntConfig
-
-_MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))
+from staghunt_env.rules import MOVES
 
 
 def _position(grid: np.ndarray, channel: int) -> tuple[int, int] | None:
@@ -25,7 +24,7 @@ def _position(grid: np.ndarray, channel: int) -> tuple[int, int] | None:
 def _legal(grid: np.ndarray, cell: tuple[int, int], n: int) -> np.ndarray:
     h, w = grid.shape[:2]
     legal = np.zeros(7, dtype=bool)
-    for a, (dr, dc) in enumerate(_MOVES):
+    for a, (dr, dc) in enumerate(MOVES):
         r, c = cell[0] + dr, cell[1] + dc
         legal[a] = 0 <= r < h and 0 <= c < w and not grid[r, c, n]
     legal[STAY] = True
@@ -65,8 +64,8 @@ def explain_transition(
             moved = a < STAY and legal[a]
         else:
             delta = (after[0] - before[0], after[1] - before[1])
-            moved = delta in _MOVES
-            a = _MOVES.index(delta) if moved else STAY
+            moved = delta in MOVES
+            a = MOVES.index(delta) if moved else STAY
         if moved:
             explains[k - 1, a] = True
         else:  # stood still: STAY, a hunt of the stag that failed alone, or an illegal action

@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 
 from staghunt_env import HUNT_HARE, HUNT_STAG, STAY, StagHuntConfig
+from staghunt_env.rules import MOVES
 
 from ..perception import check_observation
-
-_MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))  # UP, DOWN, LEFT, RIGHT
 
 
 def first_step_towards(grid: np.ndarray, targets: np.ndarray) -> int | None:
@@ -30,7 +29,7 @@ def first_step_towards(grid: np.ndarray, targets: np.ndarray) -> int | None:
     h, w = blocks.shape
     first = np.full((h, w), -1, dtype=np.int64)
     queue = deque()
-    for a, (dr, dc) in enumerate(_MOVES):
+    for a, (dr, dc) in enumerate(MOVES):
         r, c = r0 + dr, c0 + dc
         if 0 <= r < h and 0 <= c < w and not blocks[r, c] and first[r, c] < 0:
             first[r, c] = a
@@ -39,7 +38,7 @@ def first_step_towards(grid: np.ndarray, targets: np.ndarray) -> int | None:
         r, c = queue.popleft()
         if targets[r, c]:
             return int(first[r, c])
-        for dr, dc in _MOVES:
+        for dr, dc in MOVES:
             nr, nc = r + dr, c + dc
             free = 0 <= nr < h and 0 <= nc < w and not blocks[nr, nc]
             if free and first[nr, nc] < 0 and (nr, nc) != (r0, c0):
