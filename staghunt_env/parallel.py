@@ -78,7 +78,7 @@ class StagHuntParallelEnv(ParallelEnv):
             self._rng = np.random.default_rng(seed)
         rules.reset(self.config, self._game, self._rng)
         self.agents = self.possible_agents[:]
-        observations, _ = self._observations(self.agents)
+        observations = self._observations(self.agents)
         infos = {a: self._info() for a in self.agents}
         if self.render_mode == "human":
             self.render()
@@ -99,7 +99,7 @@ class StagHuntParallelEnv(ParallelEnv):
         _, rewards, terminated, truncated = rules.step(
             self.config, self._game, self._actions, inplace=True
         )
-        observations, _ = self._observations(acting)
+        observations = self._observations(acting)
         idx = [self._agent_index[a] for a in acting]
         out_rewards = {a: float(rewards[0, i]) for a, i in zip(acting, idx)}
         out_term = {a: bool(terminated[0, i]) for a, i in zip(acting, idx)}
@@ -124,12 +124,12 @@ class StagHuntParallelEnv(ParallelEnv):
             )
         return value
 
-    def _observations(self, agents: list[str]) -> tuple[dict[str, Any], np.ndarray]:
+    def _observations(self, agents: list[str]) -> dict[str, Any]:
         obs, mask = observe.observe(self._game)
         return {
             a: {"observation": obs[0, i], "action_mask": mask[0, i]}
             for a, i in ((a, self._agent_index[a]) for a in agents)
-        }, mask[0]
+        }
 
     def _info(self) -> dict[str, Any]:
         return {"t": int(self._game.t[0])}

@@ -44,16 +44,16 @@ class PlannerOptions:
     """Every hyperparameter of SPEC section 2, with the SPEC defaults."""
 
     opponent_model: str = "learned"
-    num_trees: int = 5
-    num_simulations: int = 200
-    c_puct: float = 1.0
-    gamma: float = 0.95
+    num_trees: int = SearchSettings.num_trees
+    num_simulations: int = SearchSettings.num_simulations
+    c_puct: float = SearchSettings.c_puct
+    gamma: float = SearchSettings.gamma
     beta: float = 2.0
     greedy: bool = False
     belief_discount: float = 0.995
-    dirichlet_noise: bool = False
-    dirichlet_epsilon: float = 0.25
-    dirichlet_alpha: float = 0.03
+    dirichlet_noise: bool = SearchSettings.dirichlet_noise
+    dirichlet_epsilon: float = SearchSettings.dirichlet_epsilon
+    dirichlet_alpha: float = SearchSettings.dirichlet_alpha
     lr: float = 5e-4
     opponent_lr: float = 5e-4
     opponent_buffer_size: int = 1000
@@ -77,15 +77,9 @@ class PlannerOptions:
 
     @property
     def search(self) -> SearchSettings:
-        return SearchSettings(
-            num_trees=self.num_trees,
-            num_simulations=self.num_simulations,
-            c_puct=self.c_puct,
-            gamma=self.gamma,
-            dirichlet_noise=self.dirichlet_noise,
-            dirichlet_epsilon=self.dirichlet_epsilon,
-            dirichlet_alpha=self.dirichlet_alpha,
-        )
+        """The search part of these options (the fields both share by name)."""
+        names = [f.name for f in dataclasses.fields(SearchSettings)]
+        return SearchSettings(**{name: getattr(self, name) for name in names})
 
 
 @dataclasses.dataclass

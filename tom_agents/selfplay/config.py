@@ -12,6 +12,8 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10
     import tomli as tomllib
 
+from ..agents.planner import PlannerOptions
+
 PRESETS = ("quick", "paper")
 
 
@@ -82,22 +84,8 @@ class SelfPlayConfig:
 
     def planner_options(self) -> dict[str, Any]:
         """The PlannerAgent options this run uses (learning is done by the trainer)."""
-        return {
-            "num_trees": self.num_trees,
-            "num_simulations": self.num_simulations,
-            "c_puct": self.c_puct,
-            "gamma": self.gamma,
-            "beta": self.beta,
-            "belief_discount": self.belief_discount,
-            "lr": self.lr,
-            "opponent_lr": self.opponent_lr,
-            "opponent_buffer_size": self.opponent_buffer_size,
-            "opponent_epochs": self.opponent_epochs,
-            "opponent_minibatch": self.opponent_minibatch,
-            "learn_opponents": False,
-            "channels": self.channels,
-            "hidden": self.hidden,
-        }
+        shared = {f.name for f in dataclasses.fields(PlannerOptions)} & set(self.to_dict())
+        return {**{name: getattr(self, name) for name in shared}, "learn_opponents": False}
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
