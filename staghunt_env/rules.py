@@ -10,6 +10,7 @@ randomness comes from the caller's ``numpy.random.Generator``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numba
@@ -64,6 +65,13 @@ class GameState:
             t=np.zeros(batch, dtype=np.int32),
             first_hunt=np.full(batch, -1, dtype=np.int32),
             over=np.ones(batch, dtype=bool),
+        )
+
+    @classmethod
+    def concatenate(cls, states: Sequence[GameState]) -> GameState:
+        """One batch of all the games of ``states``, in order."""
+        return cls(
+            **{k: np.concatenate([getattr(s, k) for s in states]) for k in states[0].arrays()}
         )
 
     @property

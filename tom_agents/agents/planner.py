@@ -130,17 +130,26 @@ class PlannerAgent:
             self.load(checkpoint)
         self.agent_id: str | None = None
 
-    def follower(self, seed: int | None) -> PlannerAgent:
+    def follower(self, seed: int | None, **changes: Any) -> PlannerAgent:
         """Another agent with its own beliefs, buffers and randomness, sharing these networks.
 
         Agents that share networks search their decisions in the same waves (:func:`act_many`).
+        ``changes`` replace planner options that do not shape the networks (e.g. the search
+        budget).
         """
+        fixed = sorted(set(changes) & {"opponent_model", "channels", "hidden"})
+        if fixed:
+            raise ValueError(f"options {fixed} shape the networks and cannot change")
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(PlannerOptions)})
+        if unknown:
+            raise ValueError(f"unknown planner option(s) {unknown}")
         other = copy.copy(self)
         other.rng = np.random.default_rng(seed)
         other.goal_counts = np.zeros_like(self.goal_counts)
         other.opponent_buffers = [[] for _ in range(self.num_coplayers)]
         other.opponent_losses = []
         other.agent_id = None
+        other.options = dataclasses.replace(self.options, **changes)
         return other
 
     def to(self, device: str | torch.device) -> PlannerAgent:
@@ -301,6 +310,15 @@ class PlannerAgent:
                 )
                 total += 1
         return right, total
+
+    def belief_report(self) -> dict[str, tuple[float, float]]:
+        """Per co-player id: (prior P(stag) at the episode's start, P(stag) at its last decision)."""
+        n = self.config.num_players
+        last = self.belief_log[-1] if self.belief_log else self.prior
+        return {
+            f"hunter_{(self.focal + 1 + k) % n}": (float(self.prior[k, 0]), float(last[k, 0]))
+            for k in range(self.num_coplayers)
+        }
 
     # ------------------------------------------------------------------ perception
 
@@ -508,12 +526,7 @@ def act_many(
             leads.setdefault(key, agents[i])
             owner.append(list(leads).index(key))
         decisions = [d for _, d in members]
-        states = GameState(
-            **{
-                k: np.concatenate([getattr(d.state, k) for d in decisions])
-                for k in decisions[0].state.arrays()
-            }
-        )
+        states = GameState.concatenate([d.state for d in decisions])
         result = search(
             agents[members[0][0]].config,
             settings,
@@ -528,3 +541,6 @@ def act_many(
         for j, (i, decision) in enumerate(members):
             actions[i] = agents[i].finish(decision, result.q[j])
     return actions
+
+
+PlannerAgent.act_batch = staticmethod(act_many)  # how batched_play.act_all decides many at once

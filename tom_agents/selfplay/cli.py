@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..stats import paired_bootstrap_ci
 from .config import PRESETS, load_config
-from .evaluate import paired_bootstrap_ci
 from .train import train
 
 

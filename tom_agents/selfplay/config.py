@@ -13,6 +13,7 @@ else:  # Python 3.10
     import tomli as tomllib
 
 from ..agents.planner import PlannerOptions
+from ..cli_args import parse_key_values
 
 PRESETS = ("quick", "paper")
 
@@ -30,6 +31,7 @@ class SelfPlayConfig:
     iterations: int = 100
     steps_per_iteration: int = 3000  # env steps (summed over agents) per training batch
     share_networks: bool = False  # one network for all seats instead of ToM1..ToMN
+    opponent_model: str = "learned"  # "learned" (HOP), "goal_free" (direct-OM), "uniform" (MCTS)
     # search (SPEC section 2)
     num_trees: int = 5
     num_simulations: int = 200
@@ -128,15 +130,7 @@ def load_config(
     if path is not None:
         with open(path, "rb") as f:
             values.update(_checked(tomllib.load(f), f"config file {path}"))
-    for item in overrides:
-        if "=" not in item:
-            raise ValueError(f"--set needs key=value, got {item!r}")
-        key, raw = item.split("=", 1)
-        try:
-            value = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw  # a bare string
-        values.update(_checked({key.strip(): value}, "--set"))
+    values.update(_checked(parse_key_values(overrides), "--set"))
     return SelfPlayConfig(**values)
 
 

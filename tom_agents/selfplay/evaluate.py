@@ -8,7 +8,8 @@ import numpy as np
 
 from staghunt_env import BatchedStagHunt
 
-from .rollout import decide, seat_owner
+from ..batched_play import decide
+from .rollout import seat_owner
 
 if TYPE_CHECKING:
     from .train import Trainer
@@ -38,13 +39,3 @@ def evaluate_selfplay(trainer: Trainer, episodes: int, seed: int = EVAL_SEED) ->
         returns += np.where(done[:, None], 0.0, rewards)
         done |= games.episode_ended
     return returns.mean(axis=1).tolist()
-
-
-def paired_bootstrap_ci(
-    before: list[float], after: list[float], rounds: int = 2000, seed: int = 0
-) -> tuple[float, float, float]:
-    """Mean of (after - before) over paired episodes and its 95% bootstrap interval."""
-    diff = np.asarray(after) - np.asarray(before)
-    rng = np.random.default_rng(seed)
-    means = rng.choice(diff, size=(rounds, len(diff))).mean(axis=1)
-    return float(diff.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))

@@ -10,7 +10,7 @@ import numpy as np
 from staghunt_env import parallel_env
 
 from ..episode import play_episode
-from .evaluate import paired_bootstrap_ci
+from ..stats import paired_bootstrap_ci
 from .rollout import seat_owner
 
 if TYPE_CHECKING:

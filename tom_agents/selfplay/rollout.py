@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from staghunt_env import STAY, BatchedStagHunt, StagHuntConfig
+from staghunt_env import BatchedStagHunt, StagHuntConfig
 
-from ..agents.planner import PlannerAgent, act_many
+from ..agents.planner import PlannerAgent
+from ..batched_play import NOTHING, caught_in_step, decide
 from .learner import RankedRewards, value_targets
 
 
@@ -53,27 +54,6 @@ class Collected:
 def seat_owner(owners: list[PlannerAgent], seat: int) -> int:
     """Which owner's networks seat ``seat`` plays with: its own, or the one shared network."""
     return 0 if len(owners) == 1 else seat
-
-
-def decide(games: BatchedStagHunt, players, obs, mask, skip=None) -> tuple[np.ndarray, np.ndarray]:
-    """Every live player's action, all searched together (``act_many``).
-
-    Returns the joint action (B, N) (STAY for players out of the game) and the (game, seat)
-    pairs that acted. ``skip`` (B,) bool leaves whole games out.
-    """
-    state = games.state
-    acting = state.alive & ~state.over[:, None]
-    if skip is not None:
-        acting &= ~skip[:, None]
-    live = np.argwhere(acting)
-    actions = act_many(
-        [players[g][i] for g, i in live],
-        [{"observation": obs[g, i], "action_mask": mask[g, i]} for g, i in live],
-        [{"t": int(state.t[g])} for g, _ in live],
-    )
-    joint = np.full(state.alive.shape, STAY, dtype=np.int64)
-    joint[live[:, 0], live[:, 1]] = actions
-    return joint, live
 
 
 def make_agents(
@@ -156,15 +136,8 @@ class SelfPlayRollout:
         return pools
 
     def _note_catches(self, playing: np.ndarray, joint: np.ndarray) -> None:
-        """Who caught what in the last step: the players who left the grid (only a catch does
-        that; the hunters still in at the end stay on it), by their hunt action."""
-        games = self.games
-        still_in = games.state.alive.copy()
-        ended = games.episode_ended  # restarted already: read their final grids instead
-        n = still_in.shape[1]
-        still_in[ended] = games.final_grid[ended][..., :n].any(axis=(1, 2))
-        caught = playing & ~still_in
-        self.caught[caught] = joint[caught] - 5  # HUNT_STAG -> 0 (stag), HUNT_HARE -> 1 (hare)
+        caught = caught_in_step(self.games, playing, joint)
+        self.caught[caught != NOTHING] = caught[caught != NOTHING]
 
     def _finish_game(self, g: int, out: Collected) -> EpisodeStats:
         right = total = 0

@@ -20,9 +20,10 @@ import torch
 from staghunt_env import StagHuntConfig
 
 from ..agents.planner import PlannerAgent, resolve_device
+from ..stats import paired_bootstrap_ci
 from . import checkpoint as ckpt
 from .config import SelfPlayConfig, to_toml
-from .evaluate import evaluate_selfplay, paired_bootstrap_ci
+from .evaluate import evaluate_selfplay
 from .learner import RankedRewards, opponent_accuracy, train_policy_value
 from .report import write_gif, write_learning_curves
 from .rollout import Collected, SelfPlayRollout, make_agents, seat_owner
@@ -298,10 +299,15 @@ def load_agent(
     data = torch.load(path, map_location="cpu", weights_only=False)
     if not isinstance(data, dict) or data.get("format") != ckpt.FORMAT:
         raise ValueError(f"{path} is not a self-play checkpoint")
+    owners = load_owners(data, device)
+    n = owners[0].config.num_players
+    return [
+        owners[seat_owner(owners, i)].follower(None if seed is None else seed + i) for i in range(n)
+    ]
+
+
+def load_owners(data: dict[str, Any], device: str = "auto") -> list[PlannerAgent]:
+    """The network owners of a loaded self-play checkpoint (one per seat, or one shared), on ``device``."""
     trainer: Trainer = data["trainer"]
     trainer.move_to(str(resolve_device(device)))
-    n = trainer.env_config.num_players
-    return [
-        trainer.owners[seat_owner(trainer.owners, i)].follower(None if seed is None else seed + i)
-        for i in range(n)
-    ]
+    return trainer.owners

@@ -1,0 +1,94 @@
+"""Agent specs of a lineup: registry names, ``ppo:PATH`` and ``checkpoint:PATH``, made into agents.
+
+A spec becomes a *source*: ``source(seat, seed) -> Agent``, called once per seat and match.
+Planners of one spec share their networks across matches (one owner, a follower per seat and
+match), so that their decisions are searched in the same waves; the networks stay frozen in
+the arena (``learn_opponents=False``), and what an agent carries from episode to episode of a
+match is its own beliefs about its co-players.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+
+from staghunt_env import StagHuntConfig
+
+from ..agents.planner import CHECKPOINT_FORMAT, PlannerAgent
+from ..registry import Agent, make_agent, registered_agents
+
+Source = Callable[[int, int], Agent]
+
+
+def checkpoint_config(spec: str) -> StagHuntConfig | None:
+    """The env configuration a ``ppo:``/``checkpoint:`` spec was trained for (None for names)."""
+    kind, _, path = spec.partition(":")
+    if kind == "checkpoint":
+        return _read_checkpoint(path)[0]
+    if kind == "ppo":
+        from ..ppo import checkpoint_env_config
+
+        return checkpoint_env_config(path)
+    return None
+
+
+def agent_source(
+    spec: str,
+    env_config: StagHuntConfig,
+    device: str = "auto",
+    planner_options: Mapping[str, Any] | None = None,
+    network_seed: int = 0,
+) -> Source:
+    """How to make the agents of ``spec`` for ``env_config``; ValueError for an unknown spec.
+
+    ``planner_options`` change how planners plan (e.g. ``num_simulations``) and are ignored by
+    other agents; ``network_seed`` seeds the networks of untrained planners made by name.
+    """
+    changes = {**(planner_options or {}), "learn_opponents": False}
+    kind, _, path = spec.partition(":")
+    if kind == "ppo" and path:
+        return lambda seat, seed: make_agent(
+            "ppo", env_config, seed=seed, device=device, checkpoint=path
+        )
+    if kind == "checkpoint" and path:
+        config, owners = _read_checkpoint(path, device)
+        if config != env_config:
+            diff = sorted(k for k, v in env_config.to_dict().items() if config.to_dict()[k] != v)
+            raise ValueError(
+                f"{path} was trained for another env configuration (differs in {diff})"
+            )
+        return lambda seat, seed: owners[0 if len(owners) == 1 else seat].follower(seed, **changes)
+    if spec not in registered_agents():
+        raise ValueError(
+            f"unknown agent spec {spec!r}: use a registered name {registered_agents()}, "
+            "'ppo:PATH' or 'checkpoint:PATH'"
+        )
+    probe = make_agent(spec, env_config, seed=network_seed, device=device)
+    if isinstance(probe, PlannerAgent):
+        return lambda seat, seed: probe.follower(seed, **changes)
+    return lambda seat, seed: make_agent(spec, env_config, seed=seed)
+
+
+def _read_checkpoint(path: str, device: str = "cpu") -> tuple[StagHuntConfig, list[PlannerAgent]]:
+    """A planner checkpoint (``PlannerAgent.save``) or a self-play checkpoint: (config, owners)."""
+    from ..selfplay import checkpoint as selfplay_checkpoint
+    from ..selfplay.train import load_owners
+
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # torch raises many kinds of error for a missing or corrupt file
+        raise ValueError(f"cannot read checkpoint {path}: {e}") from e
+    fmt = data.get("format") if isinstance(data, dict) else None
+    if fmt == CHECKPOINT_FORMAT:
+        config = StagHuntConfig.make(**data["env_config"])
+        options = {k: data["options"][k] for k in ("opponent_model", "channels", "hidden")}
+        return config, [PlannerAgent(config, device=device, checkpoint=path, **options)]
+    if fmt == selfplay_checkpoint.FORMAT:
+        owners = load_owners(data, device)
+        return owners[0].config, owners
+    raise ValueError(
+        f"{path} is neither a planner checkpoint nor a self-play checkpoint "
+        "(for a PPO model use 'ppo:PATH')"
+    )

@@ -1,0 +1,273 @@
+"""Matches: a lineup plays K consecutive episodes with the same agents, many matches at once.
+
+Episode k of the match with seed s is laid out from ``default_rng([s, k])``, whatever the
+lineup, so lineups played on the same seeds meet the same layouts (paired comparisons). All
+matches play episode k together in one :class:`~staghunt_env.BatchedStagHunt`, and every step
+decides all live agents at once (:func:`~tom_agents.batched_play.act_all`: one search for all
+planners, one forward per PPO model).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig, render, rules
+from staghunt_env.config import config_from
+
+from ..batched_play import CATCH_NAMES, NOTHING, caught_in_step, decide
+from .lineup import agent_source, checkpoint_config
+
+
+@dataclasses.dataclass
+class ArenaResult:
+    """Everything a run of matches recorded, as arrays over (match, episode, seat[, co-player seat]).
+
+    ``caught``: STAG 0, HARE 1, NOTHING -1; ``catch_step``: the step of the catch (1-based, -1
+    for none); ``prior``/``belief``: P(stag) a planner held about each co-player at the start
+    of the episode and at its last decision (NaN where an agent holds no belief).
+    """
+
+    lineup: list[str]
+    seeds: list[int]
+    config: StagHuntConfig
+    rewards: np.ndarray  # (M, K, N)
+    caught: np.ndarray  # (M, K, N)
+    catch_step: np.ndarray  # (M, K, N)
+    prior: np.ndarray  # (M, K, N, N)
+    belief: np.ndarray  # (M, K, N, N)
+    seconds: float
+    frames: list[list[np.ndarray]] = dataclasses.field(default_factory=list)  # match 0's episodes
+
+    @property
+    def episodes(self) -> int:
+        return self.rewards.shape[1]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per (match, episode, seat): the CSV's rows."""
+        n = self.config.num_players
+        rows = []
+        for m, seed in enumerate(self.seeds):
+            for k in range(self.episodes):
+                for i, spec in enumerate(self.lineup):
+                    row = {
+                        "match": m,
+                        "seed": seed,
+                        "episode": k,
+                        "seat": i,
+                        "agent": spec,
+                        "reward": float(self.rewards[m, k, i]),
+                        "caught": CATCH_NAMES[int(self.caught[m, k, i])],
+                        "catch_step": int(self.catch_step[m, k, i]),
+                    }
+                    for j in range(n):
+                        row[f"prior_stag_hunter_{j}"] = _blank_nan(self.prior[m, k, i, j])
+                        row[f"belief_stag_hunter_{j}"] = _blank_nan(self.belief[m, k, i, j])
+                    rows.append(row)
+        return rows
+
+    def seats_of(self, spec: str) -> list[int]:
+        return [i for i, s in enumerate(self.lineup) if s == spec]
+
+    @classmethod
+    def merge(cls, parts: Sequence[ArenaResult], seconds: float) -> ArenaResult:
+        """Results of the same lineup on different seeds as one (``seconds``: their wall time)."""
+        arrays = ("rewards", "caught", "catch_step", "prior", "belief")
+        return cls(
+            lineup=parts[0].lineup,
+            seeds=[s for p in parts for s in p.seeds],
+            config=parts[0].config,
+            **{a: np.concatenate([getattr(p, a) for p in parts]) for a in arrays},
+            seconds=seconds,
+            frames=parts[0].frames,
+        )
+
+
+def _blank_nan(x: float) -> float | str:
+    return "" if np.isnan(x) else float(x)
+
+
+def play(
+    lineup: Sequence[str],
+    episodes: int,
+    seeds: Sequence[int],
+    env_config: StagHuntConfig | Mapping[str, Any] | None = None,
+    planner_options: Mapping[str, Any] | None = None,
+    device: str = "auto",
+    workers: int = 0,
+    record_frames: bool = False,
+    progress: bool = True,
+    network_seed: int = 0,
+) -> ArenaResult:
+    """Play one match of ``episodes`` consecutive episodes per seed; the agents persist within a match.
+
+    ``lineup``: one agent spec per seat: a registered name (``"hop"``, ``"nearest_stag"``, ...),
+    ``"ppo:PATH"`` or ``"checkpoint:PATH"`` (a planner or self-play checkpoint).
+    ``env_config``: defaults to the checkpoints' configuration, else the default game with
+    ``len(lineup)`` hunters. ``planner_options`` change every planner's search (e.g.
+    ``{"num_simulations": 50}``). ``workers > 0`` splits the seeds over that many Ray tasks.
+    ``record_frames`` keeps rendered frames of the first match (for GIF replays).
+    """
+    lineup, seeds = list(lineup), [int(s) for s in seeds]
+    if not lineup or not all(isinstance(s, str) and s for s in lineup):
+        raise ValueError(f"lineup must be a non-empty list of agent specs, got {lineup!r}")
+    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
+        raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
+    if not seeds:
+        raise ValueError("seeds must name at least one match")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError("seeds must be distinct: each seed is one match")
+    config = _lineup_config(lineup, env_config)
+    if workers:
+        return _play_on_ray(
+            lineup,
+            episodes,
+            seeds,
+            config,
+            planner_options,
+            device,
+            workers,
+            record_frames,
+            network_seed,
+        )
+    start = time.perf_counter()
+    sources = {
+        spec: agent_source(spec, config, device, planner_options, network_seed)
+        for spec in dict.fromkeys(lineup)
+    }
+    players = [
+        [sources[spec](i, _agent_seed(s, i)) for i, spec in enumerate(lineup)] for s in seeds
+    ]
+    from tqdm.auto import tqdm
+
+    with tqdm(
+        total=len(seeds) * episodes, desc=" ".join(lineup), unit="episode", disable=not progress
+    ) as bar:
+        parts = [
+            _play_episode(config, players, seeds, k, record_frames, bar) for k in range(episodes)
+        ]
+    arrays = {key: np.stack([p[key] for p in parts], axis=1) for key in parts[0] if key != "frames"}
+    return ArenaResult(
+        lineup=lineup,
+        seeds=seeds,
+        config=config,
+        **arrays,
+        seconds=time.perf_counter() - start,
+        frames=[p["frames"] for p in parts] if record_frames else [],
+    )
+
+
+def _lineup_config(lineup: list[str], env_config: Any) -> StagHuntConfig:
+    """The game of the match: given, or the checkpoints' (they must agree), or the default."""
+    if env_config is not None:
+        config = config_from(env_config)
+    else:
+        trained = [c for c in map(checkpoint_config, dict.fromkeys(lineup)) if c is not None]
+        config = trained[0] if trained else StagHuntConfig.make(num_players=len(lineup))
+    if config.num_players != len(lineup):
+        raise ValueError(
+            f"the lineup has {len(lineup)} agents but the game has {config.num_players} hunters"
+        )
+    return config
+
+
+def _agent_seed(match_seed: int, seat: int) -> int:
+    return int(np.random.SeedSequence([match_seed, seat]).generate_state(1)[0])
+
+
+def _play_episode(config, players, seeds, k, record_frames, bar) -> dict[str, Any]:
+    """Episode k of every match, all games in lockstep until each has ended."""
+    b, n = len(seeds), config.num_players
+    games = BatchedStagHunt(b, config=config)
+    start = [rules.initial_state(config, np.random.default_rng([s, k])) for s in seeds]
+    games.assign(np.arange(b), GameState.concatenate(start))
+    obs, mask = games.observe()
+    for game in players:
+        for i, agent in enumerate(game):
+            agent.reset(f"hunter_{i}")
+    out = {
+        "rewards": np.zeros((b, n)),
+        "caught": np.full((b, n), NOTHING),
+        "catch_step": np.full((b, n), -1),
+        "prior": np.full((b, n, n), np.nan),
+        "belief": np.full((b, n, n), np.nan),
+    }
+    replay = start[0]
+    frames = [render.rgb_array(replay)] if record_frames else []
+    done = np.zeros(b, dtype=bool)
+    t = 0
+    while not done.all():
+        playing = games.state.alive & ~games.state.over[:, None] & ~done[:, None]
+        joint, _ = decide(games, players, obs, mask, skip=done)
+        if record_frames and not done[0]:
+            replay = rules.step(config, replay, joint[:1])[0]
+            frames.append(render.rgb_array(replay))
+        obs, mask, _, _, _ = games.step(joint)
+        t += 1
+        caught = caught_in_step(games, playing, joint)
+        new = caught != NOTHING
+        out["caught"][new] = caught[new]
+        out["catch_step"][new] = t
+        ended = games.episode_ended & ~done
+        for g in np.flatnonzero(ended):
+            out["rewards"][g] = games.final_returns[g]
+            for i, agent in enumerate(players[g]):
+                agent.end_episode(final_state=games.final_grid[g].copy())
+                report = getattr(agent, "belief_report", None)
+                for other, (prior, belief) in (report() if report else {}).items():
+                    j = int(other.removeprefix("hunter_"))
+                    out["prior"][g, i, j], out["belief"][g, i, j] = prior, belief
+        done |= ended
+        bar.update(int(ended.sum()))
+    out["frames"] = frames
+    return out
+
+
+def _play_on_ray(
+    lineup, episodes, seeds, config, planner_options, device, workers, frames, network_seed
+):
+    """The seeds split over ``workers`` Ray tasks, each playing its matches batched."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    start = time.perf_counter()
+    task = ray.remote(_play_chunk)
+    chunks = [c for c in np.array_split(np.asarray(seeds), workers) if len(c)]
+    futures = [
+        task.remote(
+            lineup,
+            episodes,
+            c.tolist(),
+            config,
+            planner_options,
+            device,
+            i == 0 and frames,
+            network_seed,
+        )
+        for i, c in enumerate(chunks)
+    ]
+    return ArenaResult.merge(ray.get(futures), time.perf_counter() - start)
+
+
+def _play_chunk(
+    lineup, episodes, seeds, config, planner_options, device, frames, network_seed
+) -> ArenaResult:
+    import torch
+
+    torch.set_num_threads(1)
+    return play(
+        lineup,
+        episodes,
+        seeds,
+        config,
+        planner_options,
+        device,
+        record_frames=frames,
+        progress=False,
+        network_seed=network_seed,
+    )

@@ -1,0 +1,122 @@
+"""What a run of matches leaves on disk: episodes.csv, summary.md, rewards.png and GIF replays.
+
+Intervals are 95% bootstrap intervals over matches (the independent unit: episodes of one
+match share agents, so they are not independent).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from ..batched_play import HARE, NOTHING, STAG
+from ..stats import bootstrap_ci
+from .match import ArenaResult
+
+
+def spec_rewards(result: ArenaResult, spec: str) -> np.ndarray:
+    """(M, K): the mean reward of the seats that ``spec`` plays, per match and episode."""
+    seats = result.seats_of(spec)
+    if not seats:
+        raise ValueError(f"{spec!r} does not play in the lineup {result.lineup}")
+    return result.rewards[:, :, seats].mean(axis=2)
+
+
+def episode_curve(values: np.ndarray) -> np.ndarray:
+    """(K, 3): mean and 95% interval over matches of (M, K) values, per episode index."""
+    return np.array([bootstrap_ci(values[:, k]) for k in range(values.shape[1])])
+
+
+def format_ci(mean: float, lo: float, hi: float) -> str:
+    return f"{mean:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def summary_markdown(result: ArenaResult) -> str:
+    """Per agent spec: reward per episode over all episodes, catch rates, and reward per episode index."""
+    specs = list(dict.fromkeys(result.lineup))
+    m, k = result.rewards.shape[:2]
+    lines = [
+        f"# Arena: {' + '.join(result.lineup)}",
+        "",
+        f"{m} matches x {k} episodes (seeds {result.seeds[0]}..{result.seeds[-1]}), "
+        f"{result.seconds:.1f} s. Reward per agent and episode, mean and 95% bootstrap interval "
+        "over matches.",
+        "",
+        "| agent | seats | reward | stag | hare | nothing |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for spec in specs:
+        seats = result.seats_of(spec)
+        caught = result.caught[:, :, seats]
+        rates = [float((caught == c).mean()) for c in (STAG, HARE, NOTHING)]
+        ci = bootstrap_ci(spec_rewards(result, spec).mean(axis=1))
+        lines.append(
+            f"| {spec} | {','.join(map(str, seats))} | {format_ci(*ci)} | "
+            + " | ".join(f"{r:.2f}" for r in rates)
+            + " |"
+        )
+    curves = {spec: episode_curve(spec_rewards(result, spec)) for spec in specs}
+    lines += ["", "Reward per episode index:", ""]
+    lines.append("| episode | " + " | ".join(specs) + " |")
+    lines.append("|---:|" + "---:|" * len(specs))
+    for e in range(k):
+        cells = [format_ci(*curves[spec][e]) for spec in specs]
+        lines.append(f"| {e + 1} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_rewards(results: Mapping[str, ArenaResult], path: Path) -> Path:
+    """Reward per episode index, one panel per lineup, one line (with its interval) per agent spec."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        1, len(results), figsize=(4.5 * len(results), 3.4), squeeze=False, sharey=True
+    )
+    for ax, (name, result) in zip(axes[0], results.items()):
+        x = np.arange(1, result.episodes + 1)
+        for spec in dict.fromkeys(result.lineup):
+            curve = episode_curve(spec_rewards(result, spec))
+            ax.plot(x, curve[:, 0], marker="o", label=spec)
+            ax.fill_between(x, curve[:, 1], curve[:, 2], alpha=0.2)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("episode of the match")
+        ax.legend(fontsize=7)
+    axes[0, 0].set_ylabel("reward per agent")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def write_csv(result: ArenaResult, path: Path) -> Path:
+    rows = result.rows()
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def write_outputs(result: ArenaResult, out_dir: str | Path) -> dict[str, Path]:
+    """episodes.csv, summary.md, rewards.png, and replay_episode_<k>.gif per recorded episode."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "csv": write_csv(result, out / "episodes.csv"),
+        "markdown": out / "summary.md",
+        "plot": plot_rewards({" + ".join(result.lineup): result}, out / "rewards.png"),
+    }
+    paths["markdown"].write_text(summary_markdown(result))
+    if result.frames:
+        import imageio.v2 as imageio
+
+        for k, frames in enumerate(result.frames):
+            paths[f"gif_{k}"] = out / f"replay_episode_{k + 1}.gif"
+            imageio.mimsave(paths[f"gif_{k}"], frames, duration=0.4, loop=0)
+    return paths
