@@ -14,6 +14,16 @@ register_agent("hop", PlannerAgent)
 register_agent("direct_om", partial(PlannerAgent, opponent_model="goal_free"))
 register_agent("mcts", partial(PlannerAgent, opponent_model="uniform"))
 
+
+def _ppo(env_config, seed=None, checkpoint=None, device="auto", deterministic=False):
+    """PPO agents need Stable-Baselines3, imported only when one is made."""
+    from .ppo import PPOAgent
+
+    return PPOAgent(env_config, seed, checkpoint, device, deterministic)
+
+
+register_agent("ppo", _ppo)
+
 __all__ = [
     "Agent",
     "PlannerAgent",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from staghunt_env import GameState, StagHuntConfig
 from staghunt_env.observe import observe
 
 from .. import beliefs
+from ..atomic import atomic_write
 from ..nets import PolicyValueNet
 from ..opponents import LearnedOpponents, ScriptedOpponents, UniformOpponents
 from ..padding import padded_forward
@@ -312,7 +312,12 @@ class PlannerAgent:
         return right, total
 
     def belief_report(self) -> dict[str, tuple[float, float]]:
-        """Per co-player id: (prior P(stag) at the episode's start, P(stag) at its last decision)."""
+        """Per co-player id: (prior P(stag) at the episode's start, P(stag) at its last decision).
+
+        Empty for agents that do not model goals (direct-OM, MCTS).
+        """
+        if not self.goal_conditioned:
+            return {}
         n = self.config.num_players
         last = self.belief_log[-1] if self.belief_log else self.prior
         return {
@@ -431,15 +436,7 @@ class PlannerAgent:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write a checkpoint atomically (temporary file, then rename)."""
-        path = os.fspath(path)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save(self.state_dict(), tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        atomic_write(path, lambda f: torch.save(self.state_dict(), f))
 
     def load(self, path: str | os.PathLike) -> None:
         """Load a checkpoint of this agent kind and configuration, or raise a ValueError naming why."""

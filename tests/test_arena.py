@@ -1,0 +1,194 @@
+"""The arena: exact outcomes of scripted matches, HOP's beliefs, outputs on disk, seeds and bad input."""
+
+import csv
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tom_agents import make_agent
+from tom_agents.arena import play, write_outputs
+from tom_agents.arena.cli import main as arena_main
+
+# Two stag hunters two steps from the stag; hare hunters one and two steps from their hares.
+TWO_HUNTS = ["0.S.1", ".....", "H...H", "2....", "....3"]
+# A lone stag hunter: the three hares go in step 2, then no catchable prey is left.
+LONE_STAG = ["0.S.H", "....3", "H....", "1...H", "....2"]
+SMALL = {"num_simulations": 8, "num_trees": 2}
+
+
+def test_scripted_match_gives_the_rewards_the_rules_imply():
+    lineup = ["nearest_stag", "nearest_stag", "nearest_hare", "nearest_hare"]
+    result = play(
+        lineup, episodes=3, seeds=[0, 1], env_config={"layout": TWO_HUNTS}, progress=False
+    )
+    # the stag (10) is split by its two hunters in step 3; hares (1) go in steps 2 and 3
+    assert (result.rewards == [5.0, 5.0, 1.0, 1.0]).all()
+    assert (result.caught == [0, 0, 1, 1]).all()
+    assert (result.catch_step == [3, 3, 2, 3]).all()
+    assert np.isnan(result.prior).all() and np.isnan(result.belief).all()  # no beliefs held
+
+
+def test_lone_stag_hunter_catches_nothing_and_the_game_ends_with_the_hares():
+    lineup = ["nearest_stag", "nearest_hare", "nearest_hare", "nearest_hare"]
+    result = play(lineup, episodes=2, seeds=[3], env_config={"layout": LONE_STAG}, progress=False)
+    assert (result.rewards == [0.0, 1.0, 1.0, 1.0]).all()
+    assert (result.caught == [-1, 1, 1, 1]).all()
+    assert (result.catch_step == [-1, 2, 2, 2]).all()
+    rows = result.rows()
+    assert [r["caught"] for r in rows[:4]] == ["nothing", "hare", "hare", "hare"]
+
+
+def test_hop_beliefs_about_nearest_stag_coplayers_converge_to_stag():
+    lineup = ["hop", "nearest_stag", "nearest_stag", "nearest_stag"]
+    result = play(lineup, episodes=5, seeds=range(4), planner_options=SMALL, progress=False)
+    prior = result.prior[:, :, 0, 1:]  # (M, K, co-players): HOP's P(stag) at each episode's start
+    assert (prior[:, 0] == 0.5).all()  # nothing known before the first episode
+    # nearest_stag hunts the stag, then acts at random (and may stumble on a hare): stag stays
+    # the likelier goal of every co-player, and the beliefs lean far towards it
+    assert (prior[:, -1] > 0.5).all()
+    assert prior[:, 1:].mean() > 0.8
+    # within an episode: after a co-player's stag catch, HOP is sure of its goal
+    stag_catchers = result.caught[:, :, 1:] == 0
+    final = result.belief[:, :, 0, 1:]
+    assert (
+        final[stag_catchers & (result.catch_step[:, :, 1:] < result.catch_step[:, :, :1])] == 1
+    ).all()
+    assert np.isnan(result.prior[:, :, 1:]).all()  # scripted agents hold no beliefs
+
+
+def test_outputs_exist_and_parse(tmp_path):
+    lineup = ["hop", "nearest_stag", "nearest_hare", "random"]
+    result = play(
+        lineup,
+        episodes=2,
+        seeds=[5, 6, 7],
+        env_config={"grid_size": (6, 6), "max_cycles": 12},
+        planner_options=SMALL,
+        record_frames=True,
+        progress=False,
+    )
+    paths = write_outputs(result, tmp_path / "out")
+    with open(paths["csv"]) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3 * 2 * 4
+    assert {r["agent"] for r in rows} == set(lineup)
+    assert {r["caught"] for r in rows} <= {"stag", "hare", "nothing"}
+    for r in rows:
+        assert (
+            float(r["reward"]) == result.rewards[int(r["match"]), int(r["episode"]), int(r["seat"])]
+        )
+    hop_rows = [r for r in rows if r["agent"] == "hop"]
+    assert all(0.0 <= float(r["belief_stag_hunter_1"]) <= 1.0 for r in hop_rows)
+    assert all(r["belief_stag_hunter_0"] == "" for r in hop_rows)
+    text = paths["markdown"].read_text()
+    table = [line for line in text.splitlines() if line.startswith("| hop |")]
+    assert len(table) == 1 and "[" in table[0]
+    assert sum(line.startswith("| 2 |") for line in text.splitlines()) == 1  # episode index rows
+    with Image.open(paths["plot"]) as png:
+        assert png.format == "PNG" and png.size[0] > 100
+    with Image.open(paths["gif_0"]) as gif:
+        # one frame per step (the writer merges identical consecutive frames)
+        assert 2 <= gif.n_frames <= len(result.frames[0]) <= 1 + 12
+
+
+def test_lineups_on_the_same_seeds_meet_the_same_layouts_and_runs_repeat():
+    config = {"grid_size": (6, 6), "max_cycles": 10}
+    a = play(["random"] * 4, 2, [11, 12], env_config=config, record_frames=True, progress=False)
+    b = play(
+        ["nearest_prey"] * 4, 2, [11, 12], env_config=config, record_frames=True, progress=False
+    )
+    for k in range(2):
+        assert np.array_equal(a.frames[k][0], b.frames[k][0])
+    assert not np.array_equal(a.frames[0][0], a.frames[1][0])  # each episode its own layout
+    again = play(["random"] * 4, 2, [11, 12], env_config=config, progress=False)
+    for key in ("rewards", "caught", "catch_step"):
+        assert np.array_equal(getattr(a, key), getattr(again, key))
+
+
+def test_a_match_alone_equals_the_same_match_played_beside_others():
+    lineup = ["hop", "nearest_stag", "random", "nearest_hare"]
+    config = {"grid_size": (6, 6), "max_cycles": 10}
+    together = play(lineup, 2, [1, 2, 3], env_config=config, planner_options=SMALL, progress=False)
+    alone = play(lineup, 2, [2], env_config=config, planner_options=SMALL, progress=False)
+    assert np.array_equal(together.rewards[1:2], alone.rewards)
+    assert np.array_equal(together.caught[1:2], alone.caught)
+    assert np.array_equal(together.prior[1:2], alone.prior, equal_nan=True)
+
+
+def test_checkpoint_spec_plays_a_saved_planner_as_the_same_agent(tmp_path):
+    config = {"grid_size": (6, 6), "max_cycles": 10}
+    make_agent("direct_om", config, seed=0, device="cpu").save(tmp_path / "dom.pt")
+    others = ["nearest_stag", "nearest_hare", "random"]
+    loaded = play(
+        [f"checkpoint:{tmp_path / 'dom.pt'}", *others],
+        2,
+        [0, 1],
+        planner_options=SMALL,
+        progress=False,
+    )
+    assert loaded.config.grid_size == (6, 6)  # the game comes from the checkpoint
+    # the arena's direct_om gets its networks from network_seed 0, as the saved agent did
+    named = play(["direct_om", *others], 2, [0, 1], config, planner_options=SMALL, progress=False)
+    assert np.array_equal(loaded.rewards, named.rewards)
+    assert np.array_equal(loaded.catch_step, named.catch_step)
+    assert np.isnan(loaded.prior).all()  # direct-OM models actions, not goals
+
+
+def test_checkpoint_spec_plays_a_selfplay_run_seat_by_seat(tmp_path):
+    from test_selfplay import tiny_config
+
+    from tom_agents.selfplay import train
+
+    config = tiny_config(
+        tmp_path, "dom", "iterations=1", "eval_episodes=0", 'opponent_model="goal_free"'
+    )
+    train(config)
+    (path,) = (tmp_path / "dom" / "checkpoints").iterdir()
+    result = play([f"checkpoint:{path}"] * 2, 3, [0, 1], progress=False)
+    assert result.config.num_players == 2 and result.rewards.shape == (2, 3, 2)
+    assert np.isfinite(result.rewards).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lineup": ["hop", "no_such_agent"]}, "unknown agent spec 'no_such_agent'"),
+        ({"lineup": ["random"] * 3}, "the lineup has 3 agents but the game has 2 hunters"),
+        ({"episodes": 0}, "episodes must be a positive integer"),
+        ({"seeds": [1, 1]}, "seeds must be distinct"),
+        ({"seeds": []}, "at least one match"),
+        ({"lineup": ["checkpoint:/no/such/file.pt", "random"]}, "cannot read checkpoint"),
+    ],
+)
+def test_bad_input_is_named(kwargs, message):
+    args = {"lineup": ["random", "random"], "episodes": 1, "seeds": [0]}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        play(**args, env_config={"num_players": 2, "grid_size": (5, 5)}, progress=False)
+
+
+def test_a_file_that_is_no_checkpoint_is_named(tmp_path):
+    path = tmp_path / "notes.pt"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="cannot read checkpoint"):
+        play([f"checkpoint:{path}", "random"], 1, [0], progress=False)
+
+
+def test_ray_workers_give_the_same_matches():
+    lineup = ["nearest_stag", "random", "nearest_hare", "random"]
+    config = {"grid_size": (6, 6), "max_cycles": 10}
+    local = play(lineup, 2, range(4), config, progress=False)
+    spread = play(lineup, 2, range(4), config, workers=2, progress=False)
+    assert spread.seeds == local.seeds
+    for key in ("rewards", "caught", "catch_step"):
+        assert np.array_equal(getattr(spread, key), getattr(local, key))
+
+
+def test_cli_writes_the_outputs(tmp_path, capsys):
+    out = tmp_path / "arena"
+    lineup = ["nearest_stag", "nearest_stag", "random", "nearest_hare"]
+    options = ["--episodes", "2", "--matches", "2", "--env", "grid_size=[5,5]", "--no-progress"]
+    arena_main([*lineup, *options, "--out", str(out)])
+    assert {p.name for p in out.iterdir()} == {"episodes.csv", "summary.md", "rewards.png"}
+    assert "| nearest_stag | 0,1 |" in capsys.readouterr().out

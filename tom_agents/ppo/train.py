@@ -1,0 +1,256 @@
+"""Train the model-free baseline: one Stable-Baselines3 PPO policy shared by every hunter.
+
+This stands in for the paper's A3C. SuperSuit turns each game copy into one vector-env slot per
+hunter, so every hunter's experience trains the same MlpPolicy on its flattened grid. Plain PPO
+has no action masks: an illegal action is run by the env as STAY; ``PPOAgent`` masks at play time.
+
+    tom-train-ppo --out runs/ppo/ppo.zip --timesteps 200000 --env grid_size=[5,5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import supersuit as ss
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.utils import set_random_seed
+from stable_baselines3.common.vec_env import VecEnv, VecMonitor
+from tqdm import tqdm
+
+import staghunt_env
+from staghunt_env import StagHuntConfig
+
+from ..agents.planner import resolve_device
+from ..atomic import atomic_write
+from ..cli_args import parse_key_values
+from .agent import ENV_CONFIG_ATTR, check_env_config, read_checkpoint
+
+
+@dataclasses.dataclass
+class PPOConfig:
+    """A PPO run. ``total_timesteps`` counts agent-steps (one per hunter per game step)."""
+
+    out: str = "runs/ppo/ppo.zip"
+    env: dict[str, Any] = dataclasses.field(default_factory=dict)  # StagHuntConfig keywords
+    prosocial: bool = False  # every hunter is rewarded with the hunters' mean reward
+    total_timesteps: int = 200_000
+    num_envs: int = 8  # game copies; the vector env has num_envs * num_players slots
+    seed: int = 0
+    learning_rate: float = 3e-4
+    n_steps: int = 128
+    batch_size: int = 1024
+    n_epochs: int = 4
+    gamma: float = 0.99
+    ent_coef: float = 0.01
+    net_arch: tuple[int, ...] = (128, 128)
+    checkpoint_every: int = 50_000
+    device: str = "auto"
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name in (
+            "total_timesteps",
+            "num_envs",
+            "n_steps",
+            "batch_size",
+            "n_epochs",
+            "checkpoint_every",
+        ):
+            _check_positive_int(self, name)
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise ValueError(f"PPOConfig.seed: must be an integer, got {self.seed!r}")
+        self.out = os.fspath(self.out)
+        if not self.out:
+            raise ValueError("PPOConfig.out: must be a file path")
+        if not isinstance(self.env, Mapping):
+            raise ValueError(f"PPOConfig.env: must be StagHuntConfig keywords, got {self.env!r}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"PPOConfig.learning_rate: must be > 0, got {self.learning_rate}")
+        if not 0 < self.gamma <= 1:
+            raise ValueError(f"PPOConfig.gamma: must be in (0, 1], got {self.gamma}")
+        if not self.ent_coef >= 0:
+            raise ValueError(f"PPOConfig.ent_coef: must be >= 0, got {self.ent_coef}")
+        self.net_arch = tuple(self.net_arch)
+        if not self.net_arch or not all(
+            isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in self.net_arch
+        ):
+            raise ValueError(
+                f"PPOConfig.net_arch: must be positive layer widths, got {self.net_arch}"
+            )
+        self.env_config()  # refuse an unplayable game here, not when training starts
+
+    def env_config(self) -> StagHuntConfig:
+        """The game trained on: ``env``, with ``prosocial=True`` when ``prosocial`` is set."""
+        keywords = {**self.env, "prosocial": True} if self.prosocial else dict(self.env)
+        try:
+            return StagHuntConfig.make(**keywords)
+        except TypeError as e:  # unknown keywords
+            raise ValueError(f"PPOConfig.env: {e}") from e
+
+
+def _check_positive_int(config: PPOConfig, name: str) -> None:
+    value = getattr(config, name)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"PPOConfig.{name}: must be a positive integer, got {value!r}")
+
+
+def make_vec_env(env_config: StagHuntConfig, num_envs: int, seed: int) -> VecEnv:
+    """``num_envs`` game copies as one SB3 vector env with a slot per hunter; copy i seeded seed+i.
+
+    Departed hunters see zeros (black death) until their game ends; VecMonitor logs episodes.
+    """
+    env = staghunt_env.box_observation(staghunt_env.parallel_env(config=env_config))
+    env = ss.flatten_v0(ss.black_death_v3(env))  # PPOAgent feeds the same flattened grid
+    vec_env = ss.pettingzoo_env_to_vec_env_v1(env)
+    vec_env = ss.concat_vec_envs_v1(vec_env, num_envs, num_cpus=0, base_class="stable_baselines3")
+    vec_env.venv.reset(seed=seed)  # SuperSuit's SB3 wrapper has no seed(): seed the copies below it
+    with warnings.catch_warnings():  # SuperSuit's vector env has no render_mode for SB3 to read
+        warnings.filterwarnings("ignore", "The `render_mode` attribute is not defined")
+        return VecMonitor(vec_env)
+
+
+def save_checkpoint(model: PPO, path: Path) -> None:
+    """Write atomically; SB3 gets an open file, so it does not append ``.zip`` to ``path``."""
+    atomic_write(path, model.save)
+
+
+class CheckpointCallback(BaseCallback):
+    """Save every ``every`` timesteps, right after a PPO update, so the weights match the count."""
+
+    def __init__(self, path: Path, every: int) -> None:
+        super().__init__()
+        self.path = path
+        self.every = every
+        self.saved_at = 0
+
+    def _on_training_start(self) -> None:
+        self.saved_at = self.model.num_timesteps
+
+    def _on_rollout_start(self) -> None:
+        if self.model.num_timesteps - self.saved_at >= self.every:
+            save_checkpoint(self.model, self.path)
+            self.saved_at = self.model.num_timesteps
+
+    def _on_step(self) -> bool:
+        return True
+
+
+class ProgressCallback(BaseCallback):
+    """A plain tqdm bar of timesteps (SB3's own progress bar needs rich as well)."""
+
+    def _on_training_start(self) -> None:
+        total = self.locals["total_timesteps"]  # SB3 has added the timesteps already done
+        self.bar = tqdm(total=total, initial=self.model.num_timesteps, unit="step")
+
+    def _on_step(self) -> bool:
+        self.bar.update(self.training_env.num_envs)
+        return True
+
+    def _on_training_end(self) -> None:
+        self.bar.close()
+
+
+def train_ppo(config: PPOConfig, resume: bool = False) -> Path:
+    """Train until ``config.total_timesteps`` and write the checkpoint to ``config.out``.
+
+    The checkpoint is rewritten atomically every ``checkpoint_every`` timesteps and at the end;
+    it records the game configuration (``PPOAgent`` checks it). With ``resume``, training goes on
+    from the checkpoint at ``config.out`` when there is one, keeping its PPO hyperparameters.
+    TensorBoard logs go to ``tensorboard/`` next to the checkpoint. Like SB3's own ``seed=``,
+    this seeds the global random, numpy and torch generators, from ``seed`` plus the timesteps
+    already done; a run is reproducible on the same machine and device.
+    """
+    out = Path(config.out)
+    env_config = config.env_config()
+    model = _load_for_resume(out, config, env_config) if resume and out.exists() else None
+    done = 0 if model is None else model.num_timesteps
+    if done >= config.total_timesteps:
+        return out
+    set_random_seed(config.seed + done)
+    vec_env = make_vec_env(env_config, config.num_envs, config.seed + done)
+    tensorboard_log = str(out.parent / "tensorboard")
+    if model is None:
+        model = PPO(
+            "MlpPolicy",
+            vec_env,
+            learning_rate=config.learning_rate,
+            n_steps=config.n_steps,
+            batch_size=config.batch_size,
+            n_epochs=config.n_epochs,
+            gamma=config.gamma,
+            ent_coef=config.ent_coef,
+            policy_kwargs={"net_arch": list(config.net_arch)},
+            tensorboard_log=tensorboard_log,
+            device=resolve_device(config.device),
+        )
+        setattr(model, ENV_CONFIG_ATTR, env_config.to_dict())
+    else:
+        model.set_env(vec_env)
+        model.tensorboard_log = tensorboard_log  # the folder may have moved with the checkpoint
+    callbacks: list[BaseCallback] = [CheckpointCallback(out, config.checkpoint_every)]
+    if config.progress:
+        callbacks.append(ProgressCallback())
+    model.learn(
+        total_timesteps=config.total_timesteps - done,
+        callback=callbacks,
+        reset_num_timesteps=done == 0,
+        tb_log_name=out.stem,
+    )
+    save_checkpoint(model, out)
+    return out
+
+
+def _load_for_resume(out: Path, config: PPOConfig, env_config: StagHuntConfig) -> PPO:
+    model = read_checkpoint(out, config.device)
+    check_env_config(model, env_config, out)
+    copies = model.n_envs // env_config.num_players
+    if copies != config.num_envs:
+        raise ValueError(
+            f"checkpoint {out} was trained with num_envs={copies}; resume it with the same number"
+        )
+    return model
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    defaults = PPOConfig()
+    parser = argparse.ArgumentParser(prog="tom-train-ppo", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=defaults.out, help="checkpoint file (%(default)s)")
+    parser.add_argument("--prosocial", action="store_true", help="reward every hunter the mean")
+    parser.add_argument("--timesteps", type=int, default=defaults.total_timesteps)
+    parser.add_argument("--num-envs", type=int, default=defaults.num_envs, help="game copies")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a StagHuntConfig keyword, e.g. grid_size=[5,5]; repeatable",
+    )
+    parser.add_argument("--device", default=defaults.device)
+    parser.add_argument("--resume", action="store_true", help="continue the checkpoint at --out")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        config = PPOConfig(
+            out=args.out,
+            env=parse_key_values(args.env, "--env"),
+            prosocial=args.prosocial,
+            total_timesteps=args.timesteps,
+            num_envs=args.num_envs,
+            seed=args.seed,
+            device=args.device,
+            progress=not args.no_progress,
+        )
+    except ValueError as e:
+        parser.error(str(e))
+    start = time.perf_counter()
+    path = train_ppo(config, resume=args.resume)
+    print(f"PPO checkpoint: {path} ({time.perf_counter() - start:.1f} s)")
