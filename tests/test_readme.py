@@ -5,7 +5,8 @@ import re
 from readme import README, code_blocks
 
 
-def test_readme_python_examples_run():
+def test_readme_python_examples_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the examples write to runs/
     blocks = code_blocks("python")
     assert len(blocks) >= 3
     for block in blocks:

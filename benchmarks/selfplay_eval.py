@@ -1,0 +1,101 @@
+"""Self-play populations (SPEC section 3): every seat the same kind of agent.
+
+    python benchmarks/selfplay_eval.py --quick     # the recorded run
+    python benchmarks/selfplay_eval.py             # the full size
+
+Populations: all hop, all direct_om, all mcts (self-play checkpoints), all ppo, all prosocial
+ppo, all nearest_prey and all random (scripted references). Each population plays M matches of
+K episodes on the same layouts (seeds 0..M-1). Reported per population: reward per agent and
+episode, and the stag-capture rate (the share of episodes in which a stag was caught), each
+with a 95% bootstrap interval over matches. The trained agents come from
+``trained_agents.py`` (shared with ``adaptation.py`` and cached).
+
+Writes ``benchmarks/results/selfplay_eval.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import trained_agents
+from mcts_throughput import machine_lines
+
+from tom_agents.arena import play
+from tom_agents.arena.report import format_ci
+from tom_agents.batched_play import HARE, STAG
+from tom_agents.stats import bootstrap_ci
+
+POPULATIONS = ("hop", "direct_om", "mcts", "ppo", "ppo_prosocial", "nearest_prey", "random")
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="the size that runs in minutes")
+    parser.add_argument("--cache", default="runs/benchmark_agents", help="trained agents")
+    parser.add_argument("--out", default=str(RESULTS), help="folder for the results")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    size_name = "quick" if args.quick else "full"
+    size = trained_agents.SIZES[size_name]
+    start = time.perf_counter()
+    specs, _ = trained_agents.prepare(size_name, Path(args.cache))
+    prepared = time.perf_counter()
+    lines = [
+        "# Self-play populations",
+        "",
+        f"Command: `python benchmarks/selfplay_eval.py{' --quick' if args.quick else ''}`. "
+        f"Run on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        "",
+        *[f"- {line}" for line in machine_lines()],
+        f"- game: 4 hunters, {trained_agents.GAME}; {size.matches} matches x {size.episodes} "
+        f"episodes per population; planners search {trained_agents.SEARCH} per decision",
+        "- agents: the seed-0 runs of `benchmarks/trained_agents.py` "
+        f"({size.selfplay_iterations} self-play iterations; PPO {size.ppo_timesteps:,} steps)",
+        "",
+        "Mean [95% bootstrap interval over matches].",
+        "",
+        "| population | reward per agent and episode | stag-capture rate (episodes) | "
+        "hunters catching a stag | hunters catching a hare |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name in POPULATIONS:
+        result = play(
+            [specs.get(name, name)] * 4,
+            size.episodes,
+            range(size.matches),
+            planner_options=trained_agents.SEARCH,
+            progress=False,
+        )
+        stag_episode = (result.caught == STAG).any(axis=2)  # (M, K)
+        cells = [
+            format_ci(*bootstrap_ci(result.rewards.mean(axis=(1, 2)))),
+            format_ci(*bootstrap_ci(stag_episode.mean(axis=1))),
+            format_ci(*bootstrap_ci((result.caught == STAG).mean(axis=(1, 2)))),
+            format_ci(*bootstrap_ci((result.caught == HARE).mean(axis=(1, 2)))),
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        print(lines[-1], flush=True)
+    done = time.perf_counter()
+    lines += [
+        "",
+        f"Wall time: {(done - start) / 60:.1f} min ({(prepared - start) / 60:.1f} min preparing "
+        f"the trained agents, {(done - prepared) / 60:.1f} min of matches).",
+        "",
+    ]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "selfplay_eval.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The trained agents of the agent-vs-agent benchmarks, trained once per size and cached.
+
+Planners (hop, direct_om, mcts) are trained by self-play with ``tom_agents.selfplay`` (the
+``quick`` preset: its game, networks and search budget); PPO by ``tom_agents.ppo`` on the same
+game. Focal agents use seed 0; the co-players "hop self-play", "ppo selfish" and "ppo
+prosocial" are separate runs (seed 1), so focal agents never met them in training. Runs resume
+where they stopped, and finished runs are reused (``--retrain`` starts over).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tom_agents.ppo import PPOConfig, train_ppo
+from tom_agents.selfplay import checkpoint as selfplay_checkpoint
+from tom_agents.selfplay.config import load_config, preset
+from tom_agents.selfplay.train import train
+
+GAME = preset("quick").env  # 6x6, 3 wall pieces, 20 steps, 4 hunters
+SEARCH = {
+    "num_trees": preset("quick").num_trees,
+    "num_simulations": preset("quick").num_simulations,
+}
+
+
+@dataclass(frozen=True)
+class Size:
+    selfplay_iterations: int
+    ppo_timesteps: int
+    matches: int
+    episodes: int = 10
+
+
+SIZES = {
+    "quick": Size(selfplay_iterations=60, ppo_timesteps=300_000, matches=8),
+    "full": Size(selfplay_iterations=150, ppo_timesteps=1_000_000, matches=32),
+}
+
+# name -> (how it is trained, seed)
+PLANNERS = {
+    "hop": ("learned", 0),
+    "direct_om": ("goal_free", 0),
+    "mcts": ("uniform", 0),
+    "hop_selfplay": ("learned", 1),
+}
+PPOS = {"ppo": (False, 0), "ppo_selfish": (False, 1), "ppo_prosocial": (True, 1)}
+
+
+def prepare(size_name: str, cache: Path, retrain: bool = False) -> tuple[dict[str, str], dict]:
+    """Agent specs by benchmark name (``checkpoint:PATH``/``ppo:PATH``), and what training took."""
+    size = SIZES[size_name]
+    root = cache / size_name
+    if retrain and root.exists():
+        shutil.rmtree(root)
+    specs, seconds = {}, {}
+    for name, (opponent_model, seed) in PLANNERS.items():
+        start = time.perf_counter()
+        config = load_config(
+            "quick",
+            overrides=[
+                f"name={json.dumps(name)}",
+                f"out_dir={json.dumps(str(root))}",
+                f"seed={seed}",
+                f"opponent_model={json.dumps(opponent_model)}",
+                f"iterations={size.selfplay_iterations}",
+                "eval_episodes=0",
+                "progress=false",
+            ],
+        )
+        with contextlib.redirect_stdout(io.StringIO()):  # "resumed from ..." lines
+            train(config, resume=True)
+        print(f"  {name}: self-play ({opponent_model}, seed {seed})", flush=True)
+        specs[name] = f"checkpoint:{selfplay_checkpoint.list_checkpoints(config.run_dir)[-1]}"
+        seconds[name] = time.perf_counter() - start
+    for name, (prosocial, seed) in PPOS.items():
+        start = time.perf_counter()
+        out = root / "ppo" / f"{name}.zip"
+        config = PPOConfig(
+            out=str(out),
+            env=GAME,
+            prosocial=prosocial,
+            total_timesteps=size.ppo_timesteps,
+            seed=seed,
+            progress=False,
+        )
+        specs[name] = f"ppo:{train_ppo(config, resume=True)}"
+        seconds[name] = time.perf_counter() - start
+    return specs, seconds
