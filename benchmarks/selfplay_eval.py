@@ -58,8 +58,9 @@ def main() -> None:
         *[f"- {line}" for line in machine_lines()],
         f"- game: 4 hunters, {trained_agents.GAME}; {size.matches} matches x {size.episodes} "
         f"episodes per population; planners search {trained_agents.SEARCH} per decision",
-        "- agents: the seed-0 runs of `benchmarks/trained_agents.py` "
-        f"({size.selfplay_iterations} self-play iterations; PPO {size.ppo_timesteps:,} steps)",
+        "- agents: from `benchmarks/trained_agents.py`, seed 0 (the prosocial PPO: its only "
+        f"run, seed 1); {size.selfplay_iterations} self-play iterations, PPO "
+        f"{size.ppo_timesteps:,} steps",
         "",
         "Mean [95% bootstrap interval over matches].",
         "",

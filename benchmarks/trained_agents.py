@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tom_agents.atomic import atomic_write
 from tom_agents.ppo import PPOConfig, train_ppo
 from tom_agents.selfplay import checkpoint as selfplay_checkpoint
 from tom_agents.selfplay.config import load_config, preset
@@ -38,8 +39,8 @@ class Size:
 
 
 SIZES = {
-    "quick": Size(selfplay_iterations=60, ppo_timesteps=300_000, matches=8),
-    "full": Size(selfplay_iterations=150, ppo_timesteps=1_000_000, matches=32),
+    "quick": Size(selfplay_iterations=60, ppo_timesteps=300_000, matches=16),
+    "full": Size(selfplay_iterations=150, ppo_timesteps=1_000_000, matches=64),
 }
 
 # name -> (how it is trained, seed)
@@ -53,14 +54,17 @@ PPOS = {"ppo": (False, 0), "ppo_selfish": (False, 1), "ppo_prosocial": (True, 1)
 
 
 def prepare(size_name: str, cache: Path, retrain: bool = False) -> tuple[dict[str, str], dict]:
-    """Agent specs by benchmark name (``checkpoint:PATH``/``ppo:PATH``), and what training took."""
+    """Agent specs by benchmark name (``checkpoint:PATH``/``ppo:PATH``), and the seconds each
+    took to train (recorded in ``timings.json`` when it was trained, so cached runs report it)."""
     size = SIZES[size_name]
     root = cache / size_name
     if retrain and root.exists():
         shutil.rmtree(root)
-    specs, seconds = {}, {}
+    root.mkdir(parents=True, exist_ok=True)
+    timings_path = root / "timings.json"
+    timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
+    specs = {}
     for name, (opponent_model, seed) in PLANNERS.items():
-        start = time.perf_counter()
         config = load_config(
             "quick",
             overrides=[
@@ -73,22 +77,29 @@ def prepare(size_name: str, cache: Path, retrain: bool = False) -> tuple[dict[st
                 "progress=false",
             ],
         )
-        with contextlib.redirect_stdout(io.StringIO()):  # "resumed from ..." lines
-            train(config, resume=True)
-        print(f"  {name}: self-play ({opponent_model}, seed {seed})", flush=True)
+        if name not in timings:
+            print(f"  training {name}: self-play ({opponent_model}, seed {seed})", flush=True)
+            start = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):  # "resumed from ..." lines
+                train(config, resume=True)
+            timings[name] = time.perf_counter() - start
+            atomic_write(timings_path, lambda f: f.write(json.dumps(timings).encode()))
         specs[name] = f"checkpoint:{selfplay_checkpoint.list_checkpoints(config.run_dir)[-1]}"
-        seconds[name] = time.perf_counter() - start
     for name, (prosocial, seed) in PPOS.items():
-        start = time.perf_counter()
         out = root / "ppo" / f"{name}.zip"
-        config = PPOConfig(
-            out=str(out),
-            env=GAME,
-            prosocial=prosocial,
-            total_timesteps=size.ppo_timesteps,
-            seed=seed,
-            progress=False,
-        )
-        specs[name] = f"ppo:{train_ppo(config, resume=True)}"
-        seconds[name] = time.perf_counter() - start
-    return specs, seconds
+        if name not in timings:
+            print(f"  training {name}: PPO (prosocial={prosocial}, seed {seed})", flush=True)
+            start = time.perf_counter()
+            config = PPOConfig(
+                out=str(out),
+                env=GAME,
+                prosocial=prosocial,
+                total_timesteps=size.ppo_timesteps,
+                seed=seed,
+                progress=False,
+            )
+            train_ppo(config, resume=True)
+            timings[name] = time.perf_counter() - start
+            atomic_write(timings_path, lambda f: f.write(json.dumps(timings).encode()))
+        specs[name] = f"ppo:{out}"
+    return specs, timings

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import observe, rules
-from .config import config_from
+from .config import check_same_config, config_from
 from .rules import NUM_ACTIONS, GameState
 
 
@@ -166,11 +166,7 @@ class BatchedStagHunt:
         """Restore a snapshot from :meth:`get_state` (ValueError if it does not fit this engine)."""
         if not isinstance(snapshot, dict) or set(snapshot) != {"config", "game", "returns", "rng"}:
             raise ValueError("not a BatchedStagHunt snapshot (use BatchedStagHunt.get_state())")
-        if snapshot["config"] != self.config.to_dict():
-            diff = sorted(
-                k for k, v in self.config.to_dict().items() if snapshot["config"].get(k) != v
-            )
-            raise ValueError(f"snapshot comes from another configuration (differs in {diff})")
+        check_same_config(self.config, snapshot["config"], "snapshot comes from")
         snapshot["game"].check_compatible(self.config, batch=self.num_envs)
         self.state = snapshot["game"].copy()
         self._observed = False

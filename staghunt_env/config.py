@@ -250,6 +250,19 @@ def _check(ok: bool, field: str, message: str) -> None:
         raise ValueError(f"StagHuntConfig.{field}: {message}")
 
 
+def check_same_config(
+    ours: StagHuntConfig, theirs: Mapping[str, Any], what: str, ignore: tuple[str, ...] = ()
+) -> None:
+    """Raise a ValueError naming the fields where ``theirs`` (a ``to_dict()``) differs from ``ours``.
+
+    ``what`` starts the message, e.g. "checkpoint run.pt is for".
+    """
+    mine = ours.to_dict()
+    diff = sorted(k for k in mine if k not in ignore and theirs.get(k) != mine[k])
+    if diff:
+        raise ValueError(f"{what} another env configuration (differs in {diff})")
+
+
 def config_from(config: StagHuntConfig | Mapping[str, Any] | None = None, **kwargs: Any):
     """Accept a ready config, a mapping of keywords, or keywords."""
     if isinstance(config, StagHuntConfig):

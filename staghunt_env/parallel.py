@@ -11,7 +11,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from . import observe, rules
-from .config import StagHuntConfig, config_from
+from .config import StagHuntConfig, check_same_config, config_from
 from .render import Renderer, check_render_mode
 from .rules import NUM_ACTIONS, GameState
 
@@ -170,14 +170,9 @@ class StagHuntParallelEnv(ParallelEnv):
         missing = {"config", "game", "agents", "rng"} - set(snapshot)
         if missing:
             raise ValueError(f"snapshot is missing {sorted(missing)}")
-        ours, theirs = self.config.to_dict(), snapshot["config"]
-        if not isinstance(theirs, dict) or ours != theirs:
-            diff = (
-                sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
-                if isinstance(theirs, dict)
-                else "config"
-            )
-            raise ValueError(f"snapshot comes from another configuration (differs in {diff})")
+        if not isinstance(snapshot["config"], dict):
+            raise ValueError("snapshot['config'] must be a dict (StagHuntConfig.to_dict())")
+        check_same_config(self.config, snapshot["config"], "snapshot comes from")
         if not isinstance(snapshot["game"], dict):
             raise ValueError("snapshot['game'] must be a dict of arrays")
         try:

@@ -39,22 +39,27 @@ def test_lone_stag_hunter_catches_nothing_and_the_game_ends_with_the_hares():
     assert [r["caught"] for r in rows[:4]] == ["nothing", "hare", "hare", "hare"]
 
 
-def test_hop_beliefs_about_nearest_stag_coplayers_converge_to_stag():
-    lineup = ["hop", "nearest_stag", "nearest_stag", "nearest_stag"]
-    result = play(lineup, episodes=5, seeds=range(4), planner_options=SMALL, progress=False)
-    prior = result.prior[:, :, 0, 1:]  # (M, K, co-players): HOP's P(stag) at each episode's start
-    assert (prior[:, 0] == 0.5).all()  # nothing known before the first episode
-    # nearest_stag hunts the stag, then acts at random (and may stumble on a hare): stag stays
-    # the likelier goal of every co-player, and the beliefs lean far towards it
-    assert (prior[:, -1] > 0.5).all()
-    assert prior[:, 1:].mean() > 0.8
-    # within an episode: after a co-player's stag catch, HOP is sure of its goal
-    stag_catchers = result.caught[:, :, 1:] == 0
-    final = result.belief[:, :, 0, 1:]
-    assert (
-        final[stag_catchers & (result.catch_step[:, :, 1:] < result.catch_step[:, :, :1])] == 1
-    ).all()
-    assert np.isnan(result.prior[:, :, 1:]).all()  # scripted agents hold no beliefs
+def test_hop_beliefs_converge_to_each_coplayers_goal():
+    # hop in seat 2: its co-players are hunter_0 and hunter_3 (nearest_stag), hunter_1 (nearest_hare)
+    lineup = ["nearest_stag", "nearest_hare", "hop", "nearest_stag"]
+    result = play(lineup, episodes=5, seeds=range(6), planner_options=SMALL, progress=False)
+    prior = result.prior[:, :, 2]  # (M, K, seat): hop's P(stag) at each episode's start
+    assert (prior[:, 0, [0, 1, 3]] == 0.5).all()  # nothing known before the first episode
+    assert np.isnan(prior[:, :, 2]).all()  # no belief about itself
+    # nearest_stag hunts the stag, then acts at random (it may stumble on a hare); nearest_hare
+    # the reverse: the beliefs lean far towards each co-player's own goal
+    assert prior[:, -1, 0].mean() > 0.8 and prior[:, -1, 3].mean() > 0.8
+    assert prior[:, -1, 1].mean() < 0.2
+    assert (prior[:, 1:, [0, 3]] >= 0.5).all() and (prior[:, 1:, 1] <= 0.5).all()
+    # within an episode: once a co-player caught its prey before hop's last decision, hop is sure
+    final = result.belief[:, :, 2]
+    steps = result.catch_step
+    hop_last = np.where(steps[:, :, 2] > 0, steps[:, :, 2], result.config.max_cycles)
+    for j, goal in ((0, 1.0), (1, 0.0), (3, 1.0)):
+        caught_first = (steps[:, :, j] > 0) & (steps[:, :, j] < hop_last)
+        assert caught_first.any()
+        assert (final[:, :, j][caught_first] == goal).all()
+    assert np.isnan(result.prior[:, :, [0, 1, 3]]).all()  # scripted agents hold no beliefs
 
 
 def test_outputs_exist_and_parse(tmp_path):
@@ -76,7 +81,8 @@ def test_outputs_exist_and_parse(tmp_path):
     assert {r["caught"] for r in rows} <= {"stag", "hare", "nothing"}
     for r in rows:
         assert (
-            float(r["reward"]) == result.rewards[int(r["match"]), int(r["episode"]), int(r["seat"])]
+            float(r["reward"])
+            == result.rewards[int(r["match"]), int(r["episode"]) - 1, int(r["seat"])]
         )
     hop_rows = [r for r in rows if r["agent"] == "hop"]
     assert all(0.0 <= float(r["belief_stag_hunter_1"]) <= 1.0 for r in hop_rows)
@@ -176,13 +182,50 @@ def test_a_file_that_is_no_checkpoint_is_named(tmp_path):
 
 
 def test_ray_workers_give_the_same_matches():
-    lineup = ["nearest_stag", "random", "nearest_hare", "random"]
+    lineup = ["nearest_stag", "random", "hop", "random"]
     config = {"grid_size": (6, 6), "max_cycles": 10}
-    local = play(lineup, 2, range(4), config, progress=False)
-    spread = play(lineup, 2, range(4), config, workers=2, progress=False)
+    local = play(lineup, 2, range(4), config, planner_options=SMALL, progress=False)
+    spread = play(lineup, 2, range(4), config, planner_options=SMALL, workers=2, progress=False)
     assert spread.seeds == local.seeds
-    for key in ("rewards", "caught", "catch_step"):
-        assert np.array_equal(getattr(spread, key), getattr(local, key))
+    for key in ("rewards", "caught", "catch_step", "prior", "belief"):
+        assert np.array_equal(getattr(spread, key), getattr(local, key), equal_nan=True)
+
+
+def test_device_and_game_defaults_fit_any_lineup():
+    # scripted agents take no device; a game given without num_players gets one hunter per seat
+    result = play(
+        ["random", "hop"], 1, [0], {"grid_size": (5, 5)}, SMALL, device="cpu", progress=False
+    )
+    assert result.config.num_players == 2 and result.config.grid_size == (5, 5)
+
+
+def test_planner_checkpoints_keep_their_options_under_the_arenas(tmp_path):
+    from tom_agents.arena.lineup import agent_source
+
+    config = {"grid_size": (6, 6), "max_cycles": 10}
+    make_agent("hop", config, opponent_model="scripted", beta=5.0, num_simulations=7).save(
+        tmp_path / "hop.pt"
+    )
+    source = agent_source(f"checkpoint:{tmp_path / 'hop.pt'}", make_agent("random", config).config)
+    assert (source(0, 1).options.beta, source(0, 1).options.num_simulations) == (5.0, 7)
+    assert source(0, 1).options.opponent_model == "scripted"
+    source = agent_source(
+        f"checkpoint:{tmp_path / 'hop.pt'}",
+        make_agent("random", config).config,
+        planner_options=SMALL,
+    )
+    agent = source(0, 1)
+    assert (agent.options.beta, agent.options.num_simulations, agent.options.num_trees) == (
+        5.0,
+        8,
+        2,
+    )
+    assert agent.options.learn_opponents is False  # networks stay frozen in the arena
+    with pytest.raises(ValueError, match="belong to the shared networks"):
+        agent.follower(0, lr=1.0)
+    with pytest.raises(ValueError, match="unknown planner option"):
+        agent.follower(0, num_simulation=3)
+    assert agent.follower(0, channels=agent.options.channels).options == agent.options
 
 
 def test_cli_writes_the_outputs(tmp_path, capsys):

@@ -77,10 +77,10 @@ def edited(snapshot, edit):
 def test_a_snapshot_from_another_configuration_names_the_field(field, other):
     env = started()
     foreign = started(**other).get_state()
-    with pytest.raises(ValueError, match=rf"another configuration.*{field}"):
+    with pytest.raises(ValueError, match=rf"another env configuration.*{field}"):
         env.set_state(foreign)
     aec = started(staghunt_env.raw_env)
-    with pytest.raises(ValueError, match=rf"another configuration.*{field}"):
+    with pytest.raises(ValueError, match=rf"another env configuration.*{field}"):
         aec.set_state(started(staghunt_env.raw_env, **other).get_state())
 
 
@@ -89,7 +89,7 @@ def test_a_snapshot_from_another_layout_names_the_layout():
     other = staghunt_env.parallel_env(layout=["0S.", "1.H"])
     env.reset(seed=0)
     other.reset(seed=0)
-    with pytest.raises(ValueError, match=r"another configuration.*layout"):
+    with pytest.raises(ValueError, match=r"another env configuration.*layout"):
         env.set_state(other.get_state())
 
 

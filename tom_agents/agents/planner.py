@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from staghunt_env import GameState, StagHuntConfig
+from staghunt_env.config import check_same_config
 from staghunt_env.observe import observe
 
 from .. import beliefs
@@ -30,6 +31,8 @@ from ..search import SearchSettings, search
 
 CHECKPOINT_FORMAT = "tom_agents.planner/1"
 OPPONENT_MODELS = ("learned", "scripted", "goal_free", "uniform")
+# options fixed when the networks, opponent models and optimisers are built (followers share them)
+SHARED_OPTIONS = ("opponent_model", "channels", "hidden", "lr", "opponent_lr", "scripted_epsilon")
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -137,19 +140,20 @@ class PlannerAgent:
         ``changes`` replace planner options that do not shape the networks (e.g. the search
         budget).
         """
-        fixed = sorted(set(changes) & {"opponent_model", "channels", "hidden"})
-        if fixed:
-            raise ValueError(f"options {fixed} shape the networks and cannot change")
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(PlannerOptions)})
         if unknown:
             raise ValueError(f"unknown planner option(s) {unknown}")
+        options = dataclasses.replace(self.options, **changes)
+        fixed = [k for k in SHARED_OPTIONS if getattr(options, k) != getattr(self.options, k)]
+        if fixed:
+            raise ValueError(f"options {fixed} belong to the shared networks and cannot change")
         other = copy.copy(self)
         other.rng = np.random.default_rng(seed)
         other.goal_counts = np.zeros_like(self.goal_counts)
         other.opponent_buffers = [[] for _ in range(self.num_coplayers)]
         other.opponent_losses = []
         other.agent_id = None
-        other.options = dataclasses.replace(self.options, **changes)
+        other.options = options
         return other
 
     def to(self, device: str | torch.device) -> PlannerAgent:
@@ -446,12 +450,7 @@ class PlannerAgent:
             raise ValueError(f"cannot read checkpoint {path}: {e}") from e
         if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{path} is not a planner-agent checkpoint")
-        if data["env_config"] != self.config.to_dict():
-            ours = self.config.to_dict()
-            diff = sorted(k for k in ours if data["env_config"].get(k) != ours[k])
-            raise ValueError(
-                f"checkpoint {path} is for another env configuration (differs in {diff})"
-            )
+        check_same_config(self.config, data["env_config"], f"checkpoint {path} is for")
         theirs = data["options"]
         for key in ("opponent_model", "channels", "hidden"):
             if tuple(np.atleast_1d(theirs[key])) != tuple(

@@ -42,18 +42,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gif", action="store_true", help="GIF replays of the first match")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    env = parse_key_values(args.env, "--env")
-    result = play(
-        args.lineup,
-        args.episodes,
-        range(args.seed, args.seed + args.matches),
-        env_config=env or None,
-        planner_options=parse_key_values(args.set),
-        device=args.device,
-        workers=args.workers,
-        record_frames=args.gif,
-        progress=not args.no_progress,
-    )
+    if args.gif:
+        try:
+            import imageio  # noqa: F401  (checked now, not after the matches)
+        except ImportError:
+            parser.error("--gif needs imageio: pip install 'staghunt-tom[render]'")
+    try:
+        env = parse_key_values(args.env, "--env")
+        result = play(
+            args.lineup,
+            args.episodes,
+            range(args.seed, args.seed + args.matches),
+            env_config=env or None,
+            planner_options=parse_key_values(args.set),
+            device=args.device,
+            workers=args.workers,
+            record_frames=args.gif,
+            progress=not args.no_progress,
+        )
+    except ValueError as e:
+        parser.error(str(e))
     paths = write_outputs(result, args.out)
     print(paths["markdown"].read_text())
     print("written:", ", ".join(str(p) for p in paths.values()))

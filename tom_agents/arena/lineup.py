@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from staghunt_env import StagHuntConfig
+from staghunt_env.config import check_same_config
 
 from ..agents.planner import CHECKPOINT_FORMAT, PlannerAgent
 from ..registry import Agent, make_agent, registered_agents
@@ -43,8 +44,9 @@ def agent_source(
 ) -> Source:
     """How to make the agents of ``spec`` for ``env_config``; ValueError for an unknown spec.
 
-    ``planner_options`` change how planners plan (e.g. ``num_simulations``) and are ignored by
-    other agents; ``network_seed`` seeds the networks of untrained planners made by name.
+    ``planner_options`` change how planners plan (e.g. ``num_simulations``; a planner checkpoint
+    brings its own options, these go on top) and are ignored by other agents;
+    ``network_seed`` seeds the networks of untrained planners made by name.
     """
     changes = {**(planner_options or {}), "learn_opponents": False}
     kind, _, path = spec.partition(":")
@@ -54,19 +56,16 @@ def agent_source(
         )
     if kind == "checkpoint" and path:
         config, owners = _read_checkpoint(path, device)
-        if config != env_config:
-            diff = sorted(k for k, v in env_config.to_dict().items() if config.to_dict()[k] != v)
-            raise ValueError(
-                f"{path} was trained for another env configuration (differs in {diff})"
-            )
+        check_same_config(env_config, config.to_dict(), f"{path} was trained for")
         return lambda seat, seed: owners[0 if len(owners) == 1 else seat].follower(seed, **changes)
     if spec not in registered_agents():
         raise ValueError(
             f"unknown agent spec {spec!r}: use a registered name {registered_agents()}, "
             "'ppo:PATH' or 'checkpoint:PATH'"
         )
-    probe = make_agent(spec, env_config, seed=network_seed, device=device)
+    probe = make_agent(spec, env_config, seed=network_seed)
     if isinstance(probe, PlannerAgent):
+        probe.to(device)
         return lambda seat, seed: probe.follower(seed, **changes)
     return lambda seat, seed: make_agent(spec, env_config, seed=seed)
 
@@ -83,8 +82,7 @@ def _read_checkpoint(path: str, device: str = "cpu") -> tuple[StagHuntConfig, li
     fmt = data.get("format") if isinstance(data, dict) else None
     if fmt == CHECKPOINT_FORMAT:
         config = StagHuntConfig.make(**data["env_config"])
-        options = {k: data["options"][k] for k in ("opponent_model", "channels", "hidden")}
-        return config, [PlannerAgent(config, device=device, checkpoint=path, **options)]
+        return config, [PlannerAgent(config, device=device, checkpoint=path, **data["options"])]
     if fmt == selfplay_checkpoint.FORMAT:
         owners = load_owners(data, device)
         return owners[0].config, owners

@@ -19,6 +19,7 @@ import numpy as np
 from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig, render, rules
 from staghunt_env.config import config_from
 
+from ..agents.planner import resolve_device
 from ..batched_play import CATCH_NAMES, NOTHING, caught_in_step, decide
 from .lineup import agent_source, checkpoint_config
 
@@ -48,7 +49,7 @@ class ArenaResult:
         return self.rewards.shape[1]
 
     def rows(self) -> list[dict[str, Any]]:
-        """One row per (match, episode, seat): the CSV's rows."""
+        """One row per (match, episode, seat): the CSV's rows (episodes counted from 1)."""
         n = self.config.num_players
         rows = []
         for m, seed in enumerate(self.seeds):
@@ -57,7 +58,7 @@ class ArenaResult:
                     row = {
                         "match": m,
                         "seed": seed,
-                        "episode": k,
+                        "episode": k + 1,
                         "seat": i,
                         "agent": spec,
                         "reward": float(self.rewards[m, k, i]),
@@ -112,15 +113,20 @@ def play(
     ``{"num_simulations": 50}``). ``workers > 0`` splits the seeds over that many Ray tasks.
     ``record_frames`` keeps rendered frames of the first match (for GIF replays).
     """
-    lineup, seeds = list(lineup), [int(s) for s in seeds]
+    lineup, seeds = list(lineup), list(seeds)
     if not lineup or not all(isinstance(s, str) and s for s in lineup):
         raise ValueError(f"lineup must be a non-empty list of agent specs, got {lineup!r}")
-    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
+    if not _is_count(episodes, minimum=1):
         raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
     if not seeds:
         raise ValueError("seeds must name at least one match")
+    if not all(_is_count(s, minimum=0) for s in seeds):
+        raise ValueError(f"seeds must be non-negative integers, got {seeds!r}")
+    seeds = [int(s) for s in seeds]
     if len(set(seeds)) != len(seeds):
         raise ValueError("seeds must be distinct: each seed is one match")
+    if not _is_count(workers, minimum=0):
+        raise ValueError(f"workers must be a non-negative integer, got {workers!r}")
     config = _lineup_config(lineup, env_config)
     if workers:
         return _play_on_ray(
@@ -162,7 +168,14 @@ def play(
 
 
 def _lineup_config(lineup: list[str], env_config: Any) -> StagHuntConfig:
-    """The game of the match: given, or the checkpoints' (they must agree), or the default."""
+    """The game of the match: given (as many hunters as seats, unless said otherwise), or the
+    checkpoints' (they must agree), or the default game."""
+    if (
+        isinstance(env_config, Mapping)
+        and "num_players" not in env_config
+        and "layout" not in env_config
+    ):
+        env_config = {**env_config, "num_players": len(lineup)}
     if env_config is not None:
         config = config_from(env_config)
     else:
@@ -175,6 +188,10 @@ def _lineup_config(lineup: list[str], env_config: Any) -> StagHuntConfig:
     return config
 
 
+def _is_count(value: Any, minimum: int) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= minimum
+
+
 def _agent_seed(match_seed: int, seat: int) -> int:
     return int(np.random.SeedSequence([match_seed, seat]).generate_state(1)[0])
 
@@ -182,7 +199,7 @@ def _agent_seed(match_seed: int, seat: int) -> int:
 def _play_episode(config, players, seeds, k, record_frames, bar) -> dict[str, Any]:
     """Episode k of every match, all games in lockstep until each has ended."""
     b, n = len(seeds), config.num_players
-    games = BatchedStagHunt(b, config=config)
+    games = BatchedStagHunt(b, seed=k, config=config)  # its own resets go unused: see assign
     start = [rules.initial_state(config, np.random.default_rng([s, k])) for s in seeds]
     games.assign(np.arange(b), GameState.concatenate(start))
     obs, mask = games.observe()
@@ -230,13 +247,20 @@ def _play_episode(config, players, seeds, k, record_frames, bar) -> dict[str, An
 def _play_on_ray(
     lineup, episodes, seeds, config, planner_options, device, workers, frames, network_seed
 ):
-    """The seeds split over ``workers`` Ray tasks, each playing its matches batched."""
-    import ray
+    """The seeds split over ``workers`` Ray tasks, each playing its matches batched.
 
+    A local Ray is started when none is running (and left running for the next call). Tasks on a
+    CUDA device ask Ray for a share of a GPU: Ray hides the GPUs from tasks that ask for none.
+    """
+    try:
+        import ray
+    except ImportError as e:
+        raise ImportError("workers > 0 needs Ray: pip install 'staghunt-tom[ray]'") from e
     if not ray.is_initialized():
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
     start = time.perf_counter()
-    task = ray.remote(_play_chunk)
+    gpus = 1 / workers if resolve_device(device).type == "cuda" else 0
+    task = ray.remote(num_gpus=gpus)(_play_chunk)
     chunks = [c for c in np.array_split(np.asarray(seeds), workers) if len(c)]
     futures = [
         task.remote(

@@ -41,7 +41,7 @@ def summary_markdown(result: ArenaResult) -> str:
     lines = [
         f"# Arena: {' + '.join(result.lineup)}",
         "",
-        f"{m} matches x {k} episodes (seeds {result.seeds[0]}..{result.seeds[-1]}), "
+        f"{m} matches x {k} episodes (seeds {_seeds_text(result.seeds)}), "
         f"{result.seconds:.1f} s. Reward per agent and episode, mean and 95% bootstrap interval "
         "over matches.",
         "",
@@ -66,6 +66,12 @@ def summary_markdown(result: ArenaResult) -> str:
         cells = [format_ci(*curves[spec][e]) for spec in specs]
         lines.append(f"| {e + 1} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _seeds_text(seeds: list[int]) -> str:
+    if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{seeds[0]}..{seeds[-1]}"
+    return ", ".join(map(str, seeds))
 
 
 def plot_rewards(results: Mapping[str, ArenaResult], path: Path) -> Path:

@@ -17,6 +17,7 @@ import torch
 from stable_baselines3 import PPO
 
 from staghunt_env import StagHuntConfig
+from staghunt_env.config import check_same_config
 from staghunt_env.rules import NUM_ACTIONS
 
 from ..agents.planner import resolve_device
@@ -53,10 +54,8 @@ def stored_env_config(model: PPO, path: str | os.PathLike) -> StagHuntConfig:
 def check_env_config(model: PPO, env_config: StagHuntConfig, path: str | os.PathLike) -> None:
     """Refuse a model trained for another game. ``prosocial`` may differ: it shapes the rewards
     of training, not what the policy sees, so a prosocial policy plays the selfish game too."""
-    ours, theirs = env_config.to_dict(), stored_env_config(model, path).to_dict()
-    diff = sorted(k for k in ours if k != "prosocial" and theirs[k] != ours[k])
-    if diff:
-        raise ValueError(f"checkpoint {path} is for another env configuration (differs in {diff})")
+    theirs = stored_env_config(model, path).to_dict()
+    check_same_config(env_config, theirs, f"checkpoint {path} is for", ignore=("prosocial",))
 
 
 def checkpoint_env_config(path: str | os.PathLike) -> StagHuntConfig:

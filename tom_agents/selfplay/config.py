@@ -75,6 +75,11 @@ class SelfPlayConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.opponent_model not in ("learned", "goal_free", "uniform"):
+            raise ValueError(
+                "opponent_model must be 'learned' (HOP), 'goal_free' (direct-OM) or 'uniform' "
+                f"(MCTS), got {self.opponent_model!r}"
+            )
         if self.workers < 0:
             raise ValueError(f"workers must be >= 0, got {self.workers}")
         if self.workers and self.num_games < self.workers:

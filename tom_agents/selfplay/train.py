@@ -140,14 +140,11 @@ class Trainer:
         """Pool the co-players' labelled steps; train each full pool, measured before training."""
         accuracy, uniform, losses = [], [], []
         for o, owner in enumerate(self.owners):
+            if owner.options.opponent_model not in ("learned", "goal_free"):
+                continue  # nothing to train: keep no pools
             for k, pool in enumerate(self.opponent_pools[o]):
                 pool.extend(steps[o][k])
-                if len(
-                    pool
-                ) < self.config.opponent_buffer_size or owner.options.opponent_model not in (
-                    "learned",
-                    "goal_free",
-                ):
+                if len(pool) < self.config.opponent_buffer_size:
                     continue
                 model, guess = opponent_accuracy(owner, k, pool)
                 accuracy.append(model)
