@@ -40,6 +40,7 @@ from mcts_throughput import machine_lines
 
 from tom_agents.arena import play
 from tom_agents.arena.report import episode_curve, format_ci
+from tom_agents.batched_play import NOTHING, STAG
 from tom_agents.stats import bootstrap_ci
 
 FOCALS = ("hop", "direct_om", "mcts", "ppo")
@@ -68,6 +69,7 @@ def run(size_name: str, cache: Path, retrain: bool) -> dict:
     seeds = range(size.matches)
     rewards: dict[tuple[str, str, str], np.ndarray] = {}
     play_seconds: dict[tuple[str, str, str], float] = {}
+    beliefs: dict[tuple[str, str], np.ndarray] = {}
     lineups = [(m, x, f) for m in MIXES for x in COPLAYERS for f in FOCALS]
     for mix, coplayer, focal in tqdm(lineups, desc="lineups"):
         n = MIXES[mix]
@@ -81,16 +83,29 @@ def run(size_name: str, cache: Path, retrain: bool) -> dict:
         )
         rewards[mix, coplayer, focal] = result.rewards[:, :, :n].mean(axis=2)
         play_seconds[mix, coplayer, focal] = result.seconds
+        if focal == "hop":
+            beliefs[mix, coplayer] = prior_on_realised_goal(result, n)
     return {
         "size": size,
         "size_name": size_name,
         "specs": specs,
         "rewards": rewards,
+        "beliefs": beliefs,
         "train_seconds": train_seconds,
         "play_seconds": play_seconds,
         "prepare_seconds": prepared - start,
         "total_seconds": time.perf_counter() - start,
     }
+
+
+def prior_on_realised_goal(result, n_focal: int) -> np.ndarray:
+    """(K,): the focal planners' prior P(g) at each episode's start, for the goal g each
+    co-player then realised (over co-players that caught something)."""
+    prior = result.prior[:, :, :n_focal]  # (M, K, focal seat, seat): P(stag)
+    realised = result.caught[:, :, None, :]  # (M, K, 1, seat)
+    on_goal = np.where(realised == STAG, prior, 1 - prior)
+    valid = (realised != NOTHING) & ~np.isnan(prior)
+    return np.array([on_goal[:, k][valid[:, k]].mean() for k in range(prior.shape[1])])
 
 
 def pooled(per_cell: list[np.ndarray]) -> tuple[float, float, float]:
@@ -229,6 +244,17 @@ def report(out: dict, command: str) -> str:
                 )
             lines.append(f"| {mix} | {x} | " + " | ".join(cells) + " |")
     lines += ["", *claim_lines(rewards)[0], ""]
+    curve = np.mean(list(out["beliefs"].values()), axis=0)
+    lines += [
+        "What hop's beliefs did: its prior at the start of each episode for the goal each "
+        "co-player then realised (0.5 = no knowledge; mean over cells, co-players that caught "
+        "something):",
+        "",
+        "| episode | " + " | ".join(str(k + 1) for k in range(len(curve))) + " |",
+        "|---|" + "---:|" * len(curve),
+        "| prior on the realised goal | " + " | ".join(f"{p:.2f}" for p in curve) + " |",
+        "",
+    ]
     return "\n".join(lines)
 
 
