@@ -17,7 +17,8 @@ set the next episode's prior). direct_om, mcts and ppo carry nothing, so they ar
 no-adaptation reference of the rise.
 
 Writes ``benchmarks/results/adaptation.md``, ``adaptation.png`` (a grid of curves) and
-``adaptation_focal.csv`` (the focal reward of every match and episode).
+``adaptation_focal.csv`` (the focal reward of every match and episode); the full size writes
+them to ``benchmarks/results/full/``.
 """
 
 from __future__ import annotations
@@ -300,11 +301,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the size that runs in minutes")
     parser.add_argument("--cache", default="runs/benchmark_agents", help="trained agents")
     parser.add_argument("--retrain", action="store_true", help="train the agents anew")
-    parser.add_argument("--out", default=str(RESULTS), help="folder for the results")
+    parser.add_argument(
+        "--out", help="folder for the results (default: benchmarks/results/, full size: .../full/)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     out = run("quick" if args.quick else "full", Path(args.cache), args.retrain)
-    results = Path(args.out)
+    results = Path(args.out) if args.out else RESULTS if args.quick else RESULTS / "full"
     results.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/adaptation.py" + (" --quick" if args.quick else "")
     text = report(out, command)

@@ -10,7 +10,7 @@ episode, and the stag-capture rate (the share of episodes in which a stag was ca
 with a 95% bootstrap interval over matches. The trained agents come from
 ``trained_agents.py`` (shared with ``adaptation.py`` and cached).
 
-Writes ``benchmarks/results/selfplay_eval.md``.
+Writes ``benchmarks/results/selfplay_eval.md`` (the full size: ``benchmarks/results/full/``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="the size that runs in minutes")
     parser.add_argument("--cache", default="runs/benchmark_agents", help="trained agents")
-    parser.add_argument("--out", default=str(RESULTS), help="folder for the results")
+    parser.add_argument(
+        "--out", help="folder for the results (default: benchmarks/results/, full size: .../full/)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     size_name = "quick" if args.quick else "full"
@@ -92,7 +94,7 @@ def main() -> None:
         f"the trained agents, {(done - prepared) / 60:.1f} min of matches).",
         "",
     ]
-    out = Path(args.out)
+    out = Path(args.out) if args.out else RESULTS if args.quick else RESULTS / "full"
     out.mkdir(parents=True, exist_ok=True)
     (out / "selfplay_eval.md").write_text("\n".join(lines))
     print("\n".join(lines))
