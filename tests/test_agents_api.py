@@ -13,13 +13,37 @@ from staghunt_env import HUNT_HARE, HUNT_STAG, STAY
 from staghunt_env.rules import LEFT, RIGHT, UP
 from tom_agents import PlannerAgent, make_agent, register_agent, registered_agents
 from tom_agents import registry as registry_module
+from tom_agents.ppo import PPOConfig, train_ppo
 
 NAMES = registered_agents()  # at import, before any test registers its own
 SMALL = {"num_trees": 1, "num_simulations": 5}
 
 
+_PPO: dict = {}  # env config -> a tiny PPO checkpoint for it
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ppo_folder(tmp_path_factory):
+    _PPO["folder"] = tmp_path_factory.mktemp("ppo")
+
+
+def ppo_checkpoint(config):
+    """A PPO policy trained for one rollout on ``config``'s game (cached per game)."""
+    key = repr(config.to_dict())
+    if key not in _PPO:
+        out = _PPO["folder"] / f"ppo_{len(_PPO)}.zip"
+        tiny = {"num_envs": 1, "n_steps": 64, "batch_size": 64, "net_arch": (16,)}
+        run = PPOConfig(
+            out=str(out), env=config.to_dict(), total_timesteps=64, progress=False, **tiny
+        )
+        _PPO[key] = str(train_ppo(run))
+    return _PPO[key]
+
+
 def build(name, config, seed=0):
-    """A registered agent; planners get a small search budget."""
+    """A registered agent; planners get a small search budget, ppo a tiny trained policy."""
+    if name == "ppo":
+        return make_agent(name, env_config=config, seed=seed, checkpoint=ppo_checkpoint(config))
     agent = make_agent(name, env_config=config, seed=seed)
     if isinstance(agent, PlannerAgent):
         agent = make_agent(name, env_config=config, seed=seed, **SMALL)
@@ -35,6 +59,7 @@ def test_the_documented_agents_are_registered():
         "hop",
         "direct_om",
         "mcts",
+        "ppo",
     }
     assert expected <= set(NAMES)
 
