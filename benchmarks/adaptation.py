@@ -23,7 +23,6 @@ them to ``benchmarks/results/full/``.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
 import time
@@ -57,7 +56,6 @@ COPLAYERS = (
 )
 MIXES = {"1 focal + 3 co-players": 1, "3 focal + 1 co-player": 3}
 EARLY = 4  # "the first episodes": episode 1 against episodes 2..EARLY
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def run(size_name: str, cache: Path, retrain: bool) -> dict:
@@ -297,23 +295,15 @@ def write_csv(rewards: dict, path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="the size that runs in minutes")
-    parser.add_argument("--cache", default="runs/benchmark_agents", help="trained agents")
-    parser.add_argument("--retrain", action="store_true", help="train the agents anew")
-    parser.add_argument(
-        "--out", help="folder for the results (default: benchmarks/results/, full size: .../full/)"
-    )
-    args = parser.parse_args()
+    args = trained_agents.arguments(__doc__.split("\n")[0])
     torch.set_num_threads(1)
-    out = run("quick" if args.quick else "full", Path(args.cache), args.retrain)
-    results = Path(args.out) if args.out else RESULTS if args.quick else RESULTS / "full"
-    results.mkdir(parents=True, exist_ok=True)
+    out = run(args.size, args.cache, args.retrain)
+    args.out.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/adaptation.py" + (" --quick" if args.quick else "")
     text = report(out, command)
-    (results / "adaptation.md").write_text(text)
-    plot(out["rewards"], out["size"].episodes, results / "adaptation.png")
-    write_csv(out["rewards"], results / "adaptation_focal.csv")
+    (args.out / "adaptation.md").write_text(text)
+    plot(out["rewards"], out["size"].episodes, args.out / "adaptation.png")
+    write_csv(out["rewards"], args.out / "adaptation_focal.csv")
     print(text)
 
 

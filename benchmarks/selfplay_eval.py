@@ -15,7 +15,6 @@ Writes ``benchmarks/results/selfplay_eval.md`` (the full size: ``benchmarks/resu
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from datetime import datetime, timezone
@@ -34,22 +33,14 @@ from tom_agents.batched_play import HARE, STAG
 from tom_agents.stats import bootstrap_ci
 
 POPULATIONS = ("hop", "direct_om", "mcts", "ppo", "ppo_prosocial", "nearest_prey", "random")
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="the size that runs in minutes")
-    parser.add_argument("--cache", default="runs/benchmark_agents", help="trained agents")
-    parser.add_argument(
-        "--out", help="folder for the results (default: benchmarks/results/, full size: .../full/)"
-    )
-    args = parser.parse_args()
+    args = trained_agents.arguments(__doc__.split("\n")[0])
     torch.set_num_threads(1)
-    size_name = "quick" if args.quick else "full"
-    size = trained_agents.SIZES[size_name]
+    size = trained_agents.SIZES[args.size]
     start = time.perf_counter()
-    specs, _ = trained_agents.prepare(size_name, Path(args.cache))
+    specs, _ = trained_agents.prepare(args.size, args.cache, args.retrain)
     prepared = time.perf_counter()
     lines = [
         "# Self-play populations",
@@ -94,9 +85,8 @@ def main() -> None:
         f"the trained agents, {(done - prepared) / 60:.1f} min of matches).",
         "",
     ]
-    out = Path(args.out) if args.out else RESULTS if args.quick else RESULTS / "full"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "selfplay_eval.md").write_text("\n".join(lines))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "selfplay_eval.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
 

@@ -9,6 +9,7 @@ where they stopped, and finished runs are reused (``--retrain`` starts over).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
@@ -42,6 +43,25 @@ SIZES = {
     "quick": Size(selfplay_iterations=60, ppo_timesteps=300_000, matches=16),
     "full": Size(selfplay_iterations=150, ppo_timesteps=1_000_000, matches=64),
 }
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def arguments(description: str) -> argparse.Namespace:
+    """The options every agent-vs-agent benchmark takes."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="the size that runs in minutes")
+    parser.add_argument("--cache", default="runs/benchmark_agents", help="trained agents")
+    parser.add_argument("--retrain", action="store_true", help="train the agents anew")
+    parser.add_argument(
+        "--out", help="folder for the results (default: benchmarks/results/, full size: .../full/)"
+    )
+    args = parser.parse_args()
+    args.size = "quick" if args.quick else "full"
+    args.out = Path(args.out) if args.out else RESULTS if args.quick else RESULTS / "full"
+    args.cache = Path(args.cache)
+    return args
+
 
 # name -> (how it is trained, seed)
 PLANNERS = {

@@ -129,17 +129,9 @@ def play(
         raise ValueError(f"workers must be a non-negative integer, got {workers!r}")
     config = _lineup_config(lineup, env_config)
     if workers:
-        return _play_on_ray(
-            lineup,
-            episodes,
-            seeds,
-            config,
-            planner_options,
-            device,
-            workers,
-            record_frames,
-            network_seed,
-        )
+        shared = {"lineup": lineup, "episodes": episodes, "env_config": config}
+        shared.update(planner_options=planner_options, device=device, network_seed=network_seed)
+        return _play_on_ray(seeds, workers, record_frames, shared)
     start = time.perf_counter()
     sources = {
         spec: agent_source(spec, config, device, planner_options, network_seed)
@@ -245,9 +237,10 @@ def _play_episode(config, players, seeds, k, record_frames, bar) -> dict[str, An
 
 
 def _play_on_ray(
-    lineup, episodes, seeds, config, planner_options, device, workers, frames, network_seed
-):
-    """The seeds split over ``workers`` Ray tasks, each playing its matches batched.
+    seeds: list[int], workers: int, record_frames: bool, shared: dict[str, Any]
+) -> ArenaResult:
+    """The seeds split over ``workers`` Ray tasks, each playing its matches batched (``shared``:
+    the other arguments of :func:`play`).
 
     A local Ray is started when none is running (and left running for the next call). Tasks on a
     CUDA device ask Ray for a share of a GPU: Ray hides the GPUs from tasks that ask for none.
@@ -259,39 +252,18 @@ def _play_on_ray(
     if not ray.is_initialized():
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
     start = time.perf_counter()
-    gpus = 1 / workers if resolve_device(device).type == "cuda" else 0
+    gpus = 1 / workers if resolve_device(shared["device"]).type == "cuda" else 0
     task = ray.remote(num_gpus=gpus)(_play_chunk)
-    chunks = [c for c in np.array_split(np.asarray(seeds), workers) if len(c)]
+    chunks = [c.tolist() for c in np.array_split(np.asarray(seeds), workers) if len(c)]
     futures = [
-        task.remote(
-            lineup,
-            episodes,
-            c.tolist(),
-            config,
-            planner_options,
-            device,
-            i == 0 and frames,
-            network_seed,
-        )
+        task.remote(seeds=c, record_frames=record_frames and i == 0, progress=False, **shared)
         for i, c in enumerate(chunks)
     ]
     return ArenaResult.merge(ray.get(futures), time.perf_counter() - start)
 
 
-def _play_chunk(
-    lineup, episodes, seeds, config, planner_options, device, frames, network_seed
-) -> ArenaResult:
+def _play_chunk(**arguments: Any) -> ArenaResult:
     import torch
 
-    torch.set_num_threads(1)
-    return play(
-        lineup,
-        episodes,
-        seeds,
-        config,
-        planner_options,
-        device,
-        record_frames=frames,
-        progress=False,
-        network_seed=network_seed,
-    )
+    torch.set_num_threads(1)  # one Ray task per core: small networks are fastest on one thread
+    return play(**arguments)
