@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig, render, rules
 from staghunt_env.config import config_from
@@ -140,8 +141,6 @@ def play(
     players = [
         [sources[spec](i, _agent_seed(s, i)) for i, spec in enumerate(lineup)] for s in seeds
     ]
-    from tqdm.auto import tqdm
-
     with tqdm(
         total=len(seeds) * episodes, desc=" ".join(lineup), unit="episode", disable=not progress
     ) as bar:
