@@ -58,7 +58,7 @@ MIXES = {"1 focal + 3 co-players": 1, "3 focal + 1 co-player": 3}
 EARLY = 4  # "the first episodes": episode 1 against episodes 2..EARLY
 
 
-def run(size_name: str, cache: Path, retrain: bool) -> dict:
+def run(size_name: str, cache: Path, retrain: bool, planner_options: dict) -> dict:
     """Every (mix, co-player, focal) lineup: the focal agents' rewards, (M, K) each."""
     size = trained_agents.SIZES[size_name]
     start = time.perf_counter()
@@ -77,7 +77,7 @@ def run(size_name: str, cache: Path, retrain: bool) -> dict:
             lineup,
             size.episodes,
             seeds,
-            planner_options=trained_agents.SEARCH,
+            planner_options=planner_options,
             progress=False,
         )
         rewards[mix, coplayer, focal] = result.rewards[:, :, :n].mean(axis=2)
@@ -87,6 +87,7 @@ def run(size_name: str, cache: Path, retrain: bool) -> dict:
     return {
         "size": size,
         "size_name": size_name,
+        "planner_options": planner_options,
         "specs": specs,
         "rewards": rewards,
         "beliefs": beliefs,
@@ -204,8 +205,8 @@ def report(out: dict, command: str) -> str:
         "since, in `runs/benchmark_agents/`)",
         f"- game: 4 hunters, {trained_agents.GAME} (the self-play `quick` preset's game)",
         f"- {size.matches} matches x K = {size.episodes} episodes per lineup, "
-        f"{len(rewards)} lineups; planners search {trained_agents.SEARCH} per decision "
-        "(the budget they were trained with)",
+        f"{len(rewards)} lineups; planners search {out['planner_options']} per decision "
+        f"(they trained with {trained_agents.SEARCH})",
         f"- trained agents: planners by self-play ({size.selfplay_iterations} iterations of the "
         f"`quick` preset, opponent model learned/goal_free/uniform), PPO for "
         f"{size.ppo_timesteps:,} agent-steps (SuperSuit + SB3, shared parameters); focal agents "
@@ -297,9 +298,10 @@ def write_csv(rewards: dict, path: Path) -> None:
 def main() -> None:
     args = trained_agents.arguments(__doc__.split("\n")[0])
     torch.set_num_threads(1)
-    out = run(args.size, args.cache, args.retrain)
+    out = run(args.size, args.cache, args.retrain, args.planner_options)
     args.out.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/adaptation.py" + (" --quick" if args.quick else "")
+    command += f" --search {args.search}" if args.search else ""
     text = report(out, command)
     (args.out / "adaptation.md").write_text(text)
     plot(out["rewards"], out["size"].episodes, args.out / "adaptation.png")

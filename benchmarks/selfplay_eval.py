@@ -45,12 +45,13 @@ def main() -> None:
     lines = [
         "# Self-play populations",
         "",
-        f"Command: `python benchmarks/selfplay_eval.py{' --quick' if args.quick else ''}`. "
+        f"Command: `python benchmarks/selfplay_eval.py{' --quick' if args.quick else ''}"
+        f"{f' --search {args.search}' if args.search else ''}`. "
         f"Run on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
         "",
         *[f"- {line}" for line in machine_lines()],
         f"- game: 4 hunters, {trained_agents.GAME}; {size.matches} matches x {size.episodes} "
-        f"episodes per population; planners search {trained_agents.SEARCH} per decision",
+        f"episodes per population; planners search {args.planner_options} per decision",
         "- agents: from `benchmarks/trained_agents.py`, seed 0 (the prosocial PPO: its only "
         f"run, seed 1); {size.selfplay_iterations} self-play iterations, PPO "
         f"{size.ppo_timesteps:,} steps",
@@ -66,7 +67,7 @@ def main() -> None:
             [specs.get(name, name)] * 4,
             size.episodes,
             range(size.matches),
-            planner_options=trained_agents.SEARCH,
+            planner_options=args.planner_options,
             progress=False,
         )
         stag_episode = (result.caught == STAG).any(axis=2)  # (M, K)

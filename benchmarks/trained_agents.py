@@ -54,11 +54,25 @@ def arguments(description: str) -> argparse.Namespace:
     parser.add_argument("--cache", default="runs/benchmark_agents", help="trained agents")
     parser.add_argument("--retrain", action="store_true", help="train the agents anew")
     parser.add_argument(
+        "--search",
+        metavar="TREESxSIMULATIONS",
+        help="the planners' search budget, e.g. 5x200 (default: the 2x16 they trained with); "
+        "results then go to a folder of their own, e.g. benchmarks/results/search_5x200/",
+    )
+    parser.add_argument(
         "--out", help="folder for the results (default: benchmarks/results/, full size: .../full/)"
     )
     args = parser.parse_args()
     args.size = "quick" if args.quick else "full"
-    args.out = Path(args.out) if args.out else RESULTS if args.quick else RESULTS / "full"
+    folder = RESULTS if args.quick else RESULTS / "full"
+    args.planner_options = SEARCH
+    if args.search:
+        trees, _, simulations = args.search.partition("x")
+        if not (trees.isdigit() and simulations.isdigit()):
+            parser.error(f"--search needs TREESxSIMULATIONS, e.g. 5x200, got {args.search!r}")
+        args.planner_options = {"num_trees": int(trees), "num_simulations": int(simulations)}
+        folder = folder / f"search_{args.search}"
+    args.out = Path(args.out) if args.out else folder
     args.cache = Path(args.cache)
     return args
 
