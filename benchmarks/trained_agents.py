@@ -15,7 +15,9 @@ import io
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from tom_agents.atomic import atomic_write
@@ -97,6 +99,18 @@ def prepare(size_name: str, cache: Path, retrain: bool = False) -> tuple[dict[st
     root.mkdir(parents=True, exist_ok=True)
     timings_path = root / "timings.json"
     timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
+
+    def trained(name: str, what: str, run: Callable[[], object]) -> None:
+        """Run ``run`` unless ``name`` was trained before; record how long it took."""
+        if name in timings:
+            return
+        print(f"  training {name}: {what}", flush=True)
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):  # e.g. self-play's "resumed from ..."
+            run()
+        timings[name] = time.perf_counter() - start
+        atomic_write(timings_path, lambda f: f.write(json.dumps(timings).encode()))
+
     specs = {}
     for name, (opponent_model, seed) in PLANNERS.items():
         config = load_config(
@@ -111,29 +125,23 @@ def prepare(size_name: str, cache: Path, retrain: bool = False) -> tuple[dict[st
                 "progress=false",
             ],
         )
-        if name not in timings:
-            print(f"  training {name}: self-play ({opponent_model}, seed {seed})", flush=True)
-            start = time.perf_counter()
-            with contextlib.redirect_stdout(io.StringIO()):  # "resumed from ..." lines
-                train(config, resume=True)
-            timings[name] = time.perf_counter() - start
-            atomic_write(timings_path, lambda f: f.write(json.dumps(timings).encode()))
+        trained(
+            name, f"self-play ({opponent_model}, seed {seed})", partial(train, config, resume=True)
+        )
         specs[name] = f"checkpoint:{selfplay_checkpoint.list_checkpoints(config.run_dir)[-1]}"
     for name, (prosocial, seed) in PPOS.items():
-        out = root / "ppo" / f"{name}.zip"
-        if name not in timings:
-            print(f"  training {name}: PPO (prosocial={prosocial}, seed {seed})", flush=True)
-            start = time.perf_counter()
-            config = PPOConfig(
-                out=str(out),
-                env=GAME,
-                prosocial=prosocial,
-                total_timesteps=size.ppo_timesteps,
-                seed=seed,
-                progress=False,
-            )
-            train_ppo(config, resume=True)
-            timings[name] = time.perf_counter() - start
-            atomic_write(timings_path, lambda f: f.write(json.dumps(timings).encode()))
-        specs[name] = f"ppo:{out}"
+        config = PPOConfig(
+            out=str(root / "ppo" / f"{name}.zip"),
+            env=GAME,
+            prosocial=prosocial,
+            total_timesteps=size.ppo_timesteps,
+            seed=seed,
+            progress=False,
+        )
+        trained(
+            name,
+            f"PPO (prosocial={prosocial}, seed {seed})",
+            partial(train_ppo, config, resume=True),
+        )
+        specs[name] = f"ppo:{config.out}"
     return specs, timings

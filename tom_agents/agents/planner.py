@@ -31,8 +31,9 @@ from ..search import SearchSettings, search
 
 CHECKPOINT_FORMAT = "tom_agents.planner/1"
 OPPONENT_MODELS = ("learned", "scripted", "goal_free", "uniform")
+NETWORK_OPTIONS = ("opponent_model", "channels", "hidden")  # the shape of the networks
 # options fixed when the networks, opponent models and optimisers are built (followers share them)
-SHARED_OPTIONS = ("opponent_model", "channels", "hidden", "lr", "opponent_lr", "scripted_epsilon")
+SHARED_OPTIONS = (*NETWORK_OPTIONS, "lr", "opponent_lr", "scripted_epsilon")
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -188,6 +189,11 @@ class PlannerAgent:
         )
 
     @property
+    def learns_opponents(self) -> bool:
+        """Whether the opponent models are networks that train (learned, goal_free)."""
+        return isinstance(self.opponents, LearnedOpponents)
+
+    @property
     def goal_conditioned(self) -> bool:
         return self.opponents.num_goals > 1
 
@@ -288,7 +294,7 @@ class PlannerAgent:
         self.goal_counts = beliefs.update_counts(
             self.goal_counts, self.realised, self.options.belief_discount
         )
-        if self.options.opponent_model in ("learned", "goal_free") and self.options.learn_opponents:
+        if self.learns_opponents and self.options.learn_opponents:
             for k in range(self.num_coplayers):
                 if len(self.opponent_buffers[k]) >= self.options.opponent_buffer_size:
                     self.opponent_losses.append(self.train_opponent(k))
@@ -452,7 +458,7 @@ class PlannerAgent:
             raise ValueError(f"{path} is not a planner-agent checkpoint")
         check_same_config(self.config, data["env_config"], f"checkpoint {path} is for")
         theirs = data["options"]
-        for key in ("opponent_model", "channels", "hidden"):
+        for key in NETWORK_OPTIONS:
             if tuple(np.atleast_1d(theirs[key])) != tuple(
                 np.atleast_1d(getattr(self.options, key))
             ):

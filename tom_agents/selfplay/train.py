@@ -140,7 +140,7 @@ class Trainer:
         """Pool the co-players' labelled steps; train each full pool, measured before training."""
         accuracy, uniform, losses = [], [], []
         for o, owner in enumerate(self.owners):
-            if owner.options.opponent_model not in ("learned", "goal_free"):
+            if not owner.learns_opponents:
                 continue  # nothing to train: keep no pools
             for k, pool in enumerate(self.opponent_pools[o]):
                 pool.extend(steps[o][k])
