@@ -23,7 +23,8 @@ import pytest
 import torch
 
 import staghunt_env
-from tom_agents.agents.planner import opponent_loss, resolve_device
+from tom_agents.agents.planner import opponent_loss
+from tom_agents.devices import resolve_device
 from tom_agents.selfplay import Trainer, load_agent, load_config, preset, train
 from tom_agents.selfplay import checkpoint as ckpt
 from tom_agents.selfplay.cli import main as cli_main

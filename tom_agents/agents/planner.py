@@ -23,67 +23,15 @@ from staghunt_env.observe import observe
 
 from .. import beliefs
 from ..atomic import atomic_write
+from ..devices import resolve_device
 from ..nets import PolicyValueNet
 from ..opponents import LearnedOpponents, ScriptedOpponents, UniformOpponents
 from ..padding import padded_forward
 from ..perception import check_observation, explain_transition, state_from_observation
+from ..planner.options import NETWORK_OPTIONS, SHARED_OPTIONS, PlannerOptions
 from ..search import SearchSettings, search
 
 CHECKPOINT_FORMAT = "tom_agents.planner/1"
-OPPONENT_MODELS = ("learned", "scripted", "goal_free", "uniform")
-NETWORK_OPTIONS = ("opponent_model", "channels", "hidden")  # the shape of the networks
-# options fixed when the networks, opponent models and optimisers are built (followers share them)
-SHARED_OPTIONS = (*NETWORK_OPTIONS, "lr", "opponent_lr", "scripted_epsilon")
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"``: CUDA when available, else the CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-@dataclasses.dataclass(frozen=True)
-class PlannerOptions:
-    """Every hyperparameter of SPEC section 2, with the SPEC defaults."""
-
-    opponent_model: str = "learned"
-    num_trees: int = SearchSettings.num_trees
-    num_simulations: int = SearchSettings.num_simulations
-    c_puct: float = SearchSettings.c_puct
-    gamma: float = SearchSettings.gamma
-    beta: float = 2.0
-    greedy: bool = False
-    belief_discount: float = 0.995
-    dirichlet_noise: bool = SearchSettings.dirichlet_noise
-    dirichlet_epsilon: float = SearchSettings.dirichlet_epsilon
-    dirichlet_alpha: float = SearchSettings.dirichlet_alpha
-    lr: float = 5e-4
-    opponent_lr: float = 5e-4
-    opponent_buffer_size: int = 1000
-    opponent_epochs: int = 15
-    opponent_minibatch: int = 512
-    learn_opponents: bool = True
-    scripted_epsilon: float = 0.05
-    channels: tuple[int, int, int] = (16, 32, 32)
-    hidden: int = 512
-
-    def __post_init__(self) -> None:
-        if self.opponent_model not in OPPONENT_MODELS:
-            raise ValueError(
-                f"opponent_model must be one of {OPPONENT_MODELS}, got {self.opponent_model!r}"
-            )
-        if not 0.0 <= self.belief_discount <= 1.0:
-            raise ValueError(f"belief_discount must be in [0, 1], got {self.belief_discount}")
-        if self.beta < 0:
-            raise ValueError(f"beta must be >= 0, got {self.beta}")
-        _ = self.search  # validates the search settings now, not at the first decision
-
-    @property
-    def search(self) -> SearchSettings:
-        """The search part of these options (the fields both share by name)."""
-        names = [f.name for f in dataclasses.fields(SearchSettings)]
-        return SearchSettings(**{name: getattr(self, name) for name in names})
 
 
 @dataclasses.dataclass

@@ -20,8 +20,8 @@ from tqdm.auto import tqdm
 from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig, render, rules
 from staghunt_env.config import config_from
 
-from ..agents.planner import resolve_device
 from ..batched_play import CATCH_NAMES, NOTHING, caught_in_step, decide
+from ..devices import resolve_device
 from .lineup import agent_source, checkpoint_config
 
 

@@ -20,7 +20,7 @@ from staghunt_env import StagHuntConfig
 from staghunt_env.config import check_same_config
 from staghunt_env.rules import NUM_ACTIONS
 
-from ..agents.planner import resolve_device
+from ..devices import resolve_device
 from ..perception import check_observation
 
 ENV_CONFIG_ATTR = "staghunt_env_config"  # the model attribute that records the training game

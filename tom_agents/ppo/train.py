@@ -28,9 +28,9 @@ from tqdm import tqdm
 import staghunt_env
 from staghunt_env import StagHuntConfig
 
-from ..agents.planner import resolve_device
 from ..atomic import atomic_write
 from ..cli_args import parse_key_values
+from ..devices import resolve_device
 from .agent import ENV_CONFIG_ATTR, check_env_config, read_checkpoint
 
 

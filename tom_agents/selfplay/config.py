@@ -12,8 +12,8 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10
     import tomli as tomllib
 
-from ..agents.planner import PlannerOptions
 from ..cli_args import parse_key_values
+from ..planner.options import PlannerOptions
 
 PRESETS = ("quick", "paper")
 

@@ -19,7 +19,8 @@ import torch
 
 from staghunt_env import StagHuntConfig
 
-from ..agents.planner import PlannerAgent, resolve_device
+from ..agents.planner import PlannerAgent
+from ..devices import resolve_device
 from ..stats import paired_bootstrap_ci
 from . import checkpoint as ckpt
 from .config import SelfPlayConfig, to_toml
