@@ -40,7 +40,7 @@ from mcts_throughput import machine_lines
 
 from tom_agents.arena import play
 from tom_agents.arena.report import episode_curve, format_ci
-from tom_agents.batched_play import NOTHING, STAG
+from staghunt_env.spec import Catch
 from tom_agents.stats import bootstrap_ci
 
 FOCALS = ("hop", "direct_om", "mcts", "ppo")
@@ -103,8 +103,8 @@ def prior_on_realised_goal(result, n_focal: int) -> np.ndarray:
     co-player then realised (over co-players that caught something)."""
     prior = result.prior[:, :, :n_focal]  # (M, K, focal seat, seat): P(stag)
     realised = result.caught[:, :, None, :]  # (M, K, 1, seat)
-    on_goal = np.where(realised == STAG, prior, 1 - prior)
-    valid = (realised != NOTHING) & ~np.isnan(prior)
+    on_goal = np.where(realised == Catch.STAG, prior, 1 - prior)
+    valid = (realised != Catch.NOTHING) & ~np.isnan(prior)
     return np.array([on_goal[:, k][valid[:, k]].mean() for k in range(prior.shape[1])])
 
 

@@ -29,7 +29,7 @@ from mcts_throughput import machine_lines
 
 from tom_agents.arena import play
 from tom_agents.arena.report import format_ci
-from tom_agents.batched_play import HARE, STAG
+from staghunt_env.spec import Catch
 from tom_agents.stats import bootstrap_ci
 
 POPULATIONS = ("hop", "direct_om", "mcts", "ppo", "ppo_prosocial", "nearest_prey", "random")
@@ -70,12 +70,12 @@ def main() -> None:
             planner_options=args.planner_options,
             progress=False,
         )
-        stag_episode = (result.caught == STAG).any(axis=2)  # (M, K)
+        stag_episode = (result.caught == Catch.STAG).any(axis=2)  # (M, K)
         cells = [
             format_ci(*bootstrap_ci(result.rewards.mean(axis=(1, 2)))),
             format_ci(*bootstrap_ci(stag_episode.mean(axis=1))),
-            format_ci(*bootstrap_ci((result.caught == STAG).mean(axis=(1, 2)))),
-            format_ci(*bootstrap_ci((result.caught == HARE).mean(axis=(1, 2)))),
+            format_ci(*bootstrap_ci((result.caught == Catch.STAG).mean(axis=(1, 2)))),
+            format_ci(*bootstrap_ci((result.caught == Catch.HARE).mean(axis=(1, 2)))),
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)

@@ -1,12 +1,12 @@
 """Self-play throughput at the paper's search budget, beside a naive reference of the original design.
 
-    python benchmarks/selfplay_throughput.py            # the recorded run (about 8 minutes)
-    python benchmarks/selfplay_throughput.py --quick    # a smoke run with a small budget
+    python -m benchmarks.selfplay_throughput            # the recorded run (about 8 minutes)
+    python -m benchmarks.selfplay_throughput --quick    # a smoke run with a small budget
 
 Measures, in one run on this machine:
   * ours: ``tom_agents.selfplay`` playing G games at once (every seat a HOP agent with the SPEC
     networks, 5 trees x 200 simulations, 4 players, 8x8), env steps/s and simulations/s;
-  * the naive reference of the original design (``benchmarks/mcts_throughput.py``: Python node
+  * the naive reference of the original design (``benchmarks.reference.naive_mcts``: Python node
     objects, a deep-copied env per node, batch-1 network calls), one game, each agent's decision
     searched on its own, at the same budget;
   * the time split of one paper-sized iteration (3000 agent steps of search, 15 SGD passes over
@@ -18,20 +18,17 @@ Measures, in one run on this machine:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import mcts_throughput as mt
-
 import staghunt_env
-from tom_agents.agents.planner import PlannerAgent
+from benchmarks.common import print_header
+from benchmarks.reference.naive_mcts import NaiveNets, naive_search
+from tom_agents.planner import PlannerAgent
 from tom_agents.search import SearchSettings
 from tom_agents.selfplay.config import preset
 from tom_agents.selfplay.learner import train_policy_value
@@ -42,7 +39,9 @@ def ours(games: int, env_steps: int, settings: SearchSettings) -> tuple[float, f
     """(env steps/s, agent steps/s, simulations/s) of the trainer's rollout, G games at once."""
     config = preset("paper")
     config.num_games = games
-    config.num_trees, config.num_simulations = settings.num_trees, settings.num_simulations
+    config.planner = dataclasses.replace(
+        config.planner, num_trees=settings.num_trees, num_simulations=settings.num_simulations
+    )
     trainer = Trainer(config)
     rollout = trainer.rollout
     rollout.collect(1)  # warm-up: numba and torch first calls
@@ -61,7 +60,10 @@ def naive(env_steps: int, settings: SearchSettings, seed: int = 0) -> tuple[floa
     agents = {
         a: PlannerAgent(env.config, seed=i, device="cpu") for i, a in enumerate(env.possible_agents)
     }
-    nets = {a: mt.NaiveNets(agent) for a, agent in agents.items()}
+    nets = {
+        a: NaiveNets(agent.networks.policy_value, agent.networks.opponents.nets)
+        for a, agent in agents.items()
+    }
     for a, agent in agents.items():
         agent.reset(a)
     rng = np.random.default_rng(seed)
@@ -78,13 +80,12 @@ def naive(env_steps: int, settings: SearchSettings, seed: int = 0) -> tuple[floa
             if decision is None:
                 actions[a] = int(rng.choice(np.flatnonzero(observations[a]["action_mask"])))
                 continue
-            root_env, root_obs = mt.naive_root_env(env.config, decision.state, 0)
-            q, _ = mt.naive_search(
+            q, _ = naive_search(
                 env.config,
                 settings,
-                root_env,
-                root_obs,
-                agents[a].focal,
+                decision.state,
+                0,
+                agents[a].seat.focal,
                 decision.goals,
                 decision.seed,
                 nets[a],
@@ -126,13 +127,12 @@ def iteration_split(search_agent_steps_per_s: float, repeats: int) -> dict[str, 
             np.eye(7, dtype=bool)[i % 7],
             i % 2,
         )
-        for i in range(paper.opponent_buffer_size)
+        for i in range(paper.planner.opponent_buffer_size)
     ]
     opponent = []
     for _ in range(repeats):
-        agent.opponent_buffers[0] = list(buffer)
         start = time.perf_counter()
-        agent.train_opponent(0)
+        agent.train_opponent(0, buffer)
         opponent.append(time.perf_counter() - start)
     # Every seat's network learns (4 of each), and each HOP agent has 3 opponent models whose
     # buffers fill at about the rate its co-players' steps arrive; count one update per model.
@@ -155,9 +155,10 @@ def main() -> None:
     if args.quick:
         settings = SearchSettings(num_trees=2, num_simulations=10)
         env_steps, naive_steps, repeats = 2, 2, 1
-    for line in mt.machine_lines():
-        print(line)
-    print(mt.load_line())
+    print_header(
+        "selfplay_throughput: python -m benchmarks.selfplay_throughput"
+        + (" --quick" if args.quick else "")
+    )
     print(
         f"budget: {settings.num_trees} trees x {settings.num_simulations} simulations, 4 players, 8x8"
     )

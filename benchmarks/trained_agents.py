@@ -28,8 +28,8 @@ from tom_agents.selfplay.train import train
 
 GAME = preset("quick").env  # 6x6, 3 wall pieces, 20 steps, 4 hunters
 SEARCH = {
-    "num_trees": preset("quick").num_trees,
-    "num_simulations": preset("quick").num_simulations,
+    "num_trees": preset("quick").planner.num_trees,
+    "num_simulations": preset("quick").planner.num_simulations,
 }
 
 

@@ -3,11 +3,12 @@
 Importing this package registers ``staghunt/stag_hunt-v0`` with ``pettingzoo.make``.
 """
 
-from . import stag_hunt_v0
+from . import spec, stag_hunt_v0
 from .batched import BatchedStagHunt
 from .config import StagHuntConfig
 from .registration import register
-from .rules import ACTION_NAMES, HUNT_HARE, HUNT_STAG, STAY, GameState
+from .rules import GameState
+from .spec import ACTION_NAMES, HUNT_HARE, HUNT_STAG, STAY, Action, Catch, Goal
 from .stag_hunt_v0 import env, parallel_env, raw_env
 from .wrappers import BoxObservation, box_observation
 
@@ -17,14 +18,18 @@ __all__ = [
     "HUNT_HARE",
     "HUNT_STAG",
     "STAY",
+    "Action",
     "BatchedStagHunt",
     "BoxObservation",
+    "Catch",
     "GameState",
+    "Goal",
     "StagHuntConfig",
     "box_observation",
     "env",
     "parallel_env",
     "raw_env",
+    "spec",
     "stag_hunt_v0",
 ]
 

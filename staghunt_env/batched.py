@@ -9,7 +9,8 @@ import numpy as np
 
 from . import observe, rules
 from .config import check_same_config, config_from
-from .rules import NUM_ACTIONS, GameState
+from .rules import GameState
+from .spec import CAUGHT_NOTHING, NUM_ACTIONS
 
 
 class BatchedStagHunt:
@@ -18,19 +19,23 @@ class BatchedStagHunt:
     ``step(actions[B, N])`` returns ``(obs, action_mask, rewards, terminated, truncated)``:
     ``obs`` (B, N, H, W, N+3) int8 and ``action_mask`` (B, N, 7) int8 as each player sees the
     game, ``rewards`` (B, N) float32, ``terminated``/``truncated`` (B, N) bool marking the
-    players whose episode ended in this step.
+    players whose episode ended in this step. What each player caught in that step is in the
+    attribute ``caught`` (B, N) int8, a :class:`~staghunt_env.spec.Catch` code: STAG or HARE
+    for the hunters that took part in a catch, NOTHING for the others (a failed hunt, a
+    prosocial share of another's catch) and everywhere after :meth:`reset`.
 
     Auto-reset: a game that ends in a step is reset within that step, so the returned ``obs``
     and ``action_mask`` of its row already belong to the next episode, while ``rewards``,
-    ``terminated`` and ``truncated`` are those of the final step. For the games that ended
-    (``episode_ended``, (B,) bool) the final observation is in ``final_obs``, the final global
-    grid (as ``state()`` of the env) in ``final_grid`` and each player's episode return in
-    ``final_returns``; rows of other games are stale.
+    ``terminated``, ``truncated`` and ``caught`` are those of the final step. For the games
+    that ended (``episode_ended``, (B,) bool) the final observation is in ``final_obs``, the
+    final global grid (as ``state()`` of the env) in ``final_grid`` and each player's episode
+    return in ``final_returns``; rows of other games are stale.
 
     Departed players (caught something while their game goes on) have all-zero observations
     and may only STAY; their actions are ignored. The returned arrays are the engine's own
     buffers, overwritten by the next call: copy what you keep. With ``device`` set (e.g.
-    ``"cuda"``), the outputs are torch tensors on that device; the rules still run on the CPU.
+    ``"cuda"``), the outputs are torch tensors on that device (the attributes stay numpy); the
+    rules still run on the CPU.
     """
 
     def __init__(
@@ -50,6 +55,7 @@ class BatchedStagHunt:
         self.rewards = np.zeros((self.num_envs, n), dtype=np.float32)
         self.terminated = np.zeros((self.num_envs, n), dtype=bool)
         self.truncated = np.zeros((self.num_envs, n), dtype=bool)
+        self.caught = np.full((self.num_envs, n), CAUGHT_NOTHING, dtype=np.int8)
         self.episode_ended = np.zeros(self.num_envs, dtype=bool)
         self.final_obs = np.zeros(shape, dtype=np.int8)
         self.final_grid = np.zeros((self.num_envs, *shape[2:]), dtype=np.int8)
@@ -67,6 +73,7 @@ class BatchedStagHunt:
         rules.reset(self.config, self.state, self._rng)
         self.returns[:] = 0
         self.episode_ended[:] = False
+        self.caught[:] = CAUGHT_NOTHING
         return self._outputs(self._observe())
 
     def step(self, actions: Any) -> tuple[Any, ...]:
@@ -79,7 +86,7 @@ class BatchedStagHunt:
             self.state,
             self._actions,
             inplace=True,
-            out=(self.rewards, self.terminated, self.truncated),
+            out=(self.rewards, self.terminated, self.truncated, self.caught),
         )
         self.returns += self.rewards
         np.copyto(self.episode_ended, self.state.over)

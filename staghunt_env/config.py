@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from . import spec
+
 # The wall pieces placed at reset: (row, col) offsets of small polyominoes.
 BLOCK_SHAPES: tuple[tuple[tuple[int, int], ...], ...] = (
     ((0, 0),),
@@ -226,7 +228,7 @@ class StagHuntConfig:
     @property
     def num_channels(self) -> int:
         """Observation channels: one per player, then blocks, stags, hares."""
-        return self.num_players + 3
+        return spec.num_channels(self.num_players)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (layout as its map string), used to fingerprint snapshots."""

@@ -1,7 +1,7 @@
 """What agents see: observations, action masks and the global state grid, from a GameState.
 
 Channel k < N of agent i's grid holds player (i + k) mod N (the observer first, then the others
-in cyclic order); channel N holds blocks, N + 1 stags, N + 2 hares.
+in cyclic order); channel N holds blocks, N + 1 stags, N + 2 hares (see :mod:`.spec`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,20 @@ import numba
 import numpy as np
 
 from .config import StagHuntConfig
-from .rules import _DC, _DR, NUM_ACTIONS, PARALLEL_FROM, GameState
+from .rules import PARALLEL_FROM, GameState
+from .spec import (
+    HARE_OFFSET,
+    HUNT_HARE,
+    HUNT_STAG,
+    MOVE_DC,
+    MOVE_DR,
+    NUM_ACTIONS,
+    NUM_MOVES,
+    STAG_OFFSET,
+    STAY,
+    WALL_OFFSET,
+    num_channels,
+)
 
 # The kernels loop per game with no helper calls in the inner loops: passing arrays to a
 # numba function costs reference counting per call, which dominated these small loops.
@@ -34,15 +47,15 @@ def _views_games(
                 j = (i + k) % n
                 if alive[b, j]:
                     out[b, i, pos[b, j, 0], pos[b, j, 1], k] = 1
-            for r in range(h):
+            for r in range(h):  # a store, not a branch: walls are random
                 for c in range(w):
-                    out[b, i, r, c, n] = blocks[b, r, c]  # a store, not a branch: walls are random
+                    out[b, i, r, c, n + WALL_OFFSET] = blocks[b, r, c]
             for k in range(stag_pos.shape[1]):
                 if stag_alive[b, k]:
-                    out[b, i, stag_pos[b, k, 0], stag_pos[b, k, 1], n + 1] = 1
+                    out[b, i, stag_pos[b, k, 0], stag_pos[b, k, 1], n + STAG_OFFSET] = 1
             for k in range(hare_pos.shape[1]):
                 if hare_alive[b, k]:
-                    out[b, i, hare_pos[b, k, 0], hare_pos[b, k, 1], n + 2] = 1
+                    out[b, i, hare_pos[b, k, 0], hare_pos[b, k, 1], n + HARE_OFFSET] = 1
 
 
 def _masks_games(games, blocks, pos, alive, over, stag_pos, stag_alive, hare_pos, hare_alive, mask):
@@ -51,22 +64,22 @@ def _masks_games(games, blocks, pos, alive, over, stag_pos, stag_alive, hare_pos
     for gi in numba.prange(games.shape[0]):
         b = games[gi]
         for i in range(alive.shape[1]):
-            for a in range(7):
+            for a in range(NUM_ACTIONS):
                 mask[b, i, a] = 0
-            mask[b, i, 4] = 1
+            mask[b, i, STAY] = 1
             if not alive[b, i] or over[b]:
                 continue
             r, c = pos[b, i, 0], pos[b, i, 1]
-            for a in range(4):
-                nr, nc = r + _DR[a], c + _DC[a]
+            for a in range(NUM_MOVES):
+                nr, nc = r + MOVE_DR[a], c + MOVE_DC[a]
                 if 0 <= nr < h and 0 <= nc < w and not blocks[b, nr, nc]:
                     mask[b, i, a] = 1
             for k in range(stag_pos.shape[1]):
                 if stag_alive[b, k] and stag_pos[b, k, 0] == r and stag_pos[b, k, 1] == c:
-                    mask[b, i, 5] = 1
+                    mask[b, i, HUNT_STAG] = 1
             for k in range(hare_pos.shape[1]):
                 if hare_alive[b, k] and hare_pos[b, k, 0] == r and hare_pos[b, k, 1] == c:
-                    mask[b, i, 6] = 1
+                    mask[b, i, HUNT_HARE] = 1
 
 
 def _update_games(
@@ -107,10 +120,10 @@ def _update_games(
                         obs[b, i, pos[b, j, 0], pos[b, j, 1], k] = 1
             for k in range(stag_pos.shape[1]):
                 if prev_stag_alive[b, k] and not stag_alive[b, k]:
-                    obs[b, i, stag_pos[b, k, 0], stag_pos[b, k, 1], n + 1] = 0
+                    obs[b, i, stag_pos[b, k, 0], stag_pos[b, k, 1], n + STAG_OFFSET] = 0
             for k in range(hare_pos.shape[1]):
                 if prev_hare_alive[b, k] and not hare_alive[b, k]:
-                    obs[b, i, hare_pos[b, k, 0], hare_pos[b, k, 1], n + 2] = 0
+                    obs[b, i, hare_pos[b, k, 0], hare_pos[b, k, 1], n + HARE_OFFSET] = 0
 
 
 # One source, two compilations: big batches spread games over the cores, small ones (a single
@@ -170,7 +183,7 @@ def observe(
     if out is None:
         h, w = state.blocks.shape[1:]
         out = (
-            np.zeros((batch, n, h, w, n + 3), dtype=np.int8),
+            np.zeros((batch, n, h, w, num_channels(n)), dtype=np.int8),
             np.zeros((batch, n, NUM_ACTIONS), dtype=np.int8),
         )
     if games is None:
@@ -215,7 +228,7 @@ def global_grid(
     """The global state (B, H, W, N+3) int8: player channels in index order."""
     batch, n = state.alive.shape
     if out is None:
-        out = np.zeros((batch, *state.blocks.shape[1:], n + 3), dtype=np.int8)
+        out = np.zeros((batch, *state.blocks.shape[1:], num_channels(n)), dtype=np.int8)
     if games is None:
         games = _all_games(batch)
     _kernel("views", len(games))(games, False, *_entity_arrays(state), out[:, None])

@@ -13,7 +13,8 @@ from pettingzoo import ParallelEnv
 from . import observe, rules
 from .config import StagHuntConfig, check_same_config, config_from
 from .render import Renderer, check_render_mode
-from .rules import NUM_ACTIONS, GameState
+from .rules import GameState
+from .spec import NUM_ACTIONS, STAY, Catch, agent_name
 
 SNAPSHOT_FORMAT = "staghunt_env.snapshot/1"
 METADATA = {
@@ -22,10 +23,6 @@ METADATA = {
     "is_parallelizable": True,
     "render_fps": 4,
 }
-
-
-def agent_name(index: int) -> str:
-    return f"hunter_{index}"
 
 
 def observation_space(config: StagHuntConfig) -> spaces.Dict:
@@ -42,6 +39,8 @@ class StagHuntParallelEnv(ParallelEnv):
     """The Markov Stag Hunt with simultaneous moves (SPEC section 1).
 
     Keywords are those of :class:`~staghunt_env.config.StagHuntConfig` plus ``render_mode``.
+    Every agent's info is ``{"t": steps taken, "caught": a Catch}``, the same keys at reset and
+    at every step: ``caught`` is what the agent caught in the last step (NOTHING at reset).
     Beyond the PettingZoo API it offers exact ``get_state``/``set_state``/``clone`` for planning.
     """
 
@@ -60,7 +59,7 @@ class StagHuntParallelEnv(ParallelEnv):
         self.agents: list[str] = []
         self._game = GameState.zeros(self.config, 1)
         self._rng: np.random.Generator | None = None
-        self._actions = np.full((1, n), rules.STAY, dtype=np.int64)
+        self._actions = np.full((1, n), STAY, dtype=np.int64)
         self._renderer = Renderer(self.metadata["render_fps"])
 
     def observation_space(self, agent: str) -> spaces.Space:
@@ -79,7 +78,7 @@ class StagHuntParallelEnv(ParallelEnv):
         rules.reset(self.config, self._game, self._rng)
         self.agents = self.possible_agents[:]
         observations = self._observations(self.agents)
-        infos = {a: self._info() for a in self.agents}
+        infos = {a: self._info(Catch.NOTHING) for a in self.agents}
         if self.render_mode == "human":
             self.render()
         return observations, infos
@@ -96,7 +95,7 @@ class StagHuntParallelEnv(ParallelEnv):
         unknown = set(actions) - set(self.possible_agents)
         if unknown:
             raise ValueError(f"step: unknown agent(s) {sorted(unknown)}")
-        _, rewards, terminated, truncated = rules.step(
+        _, rewards, terminated, truncated, caught = rules.step(
             self.config, self._game, self._actions, inplace=True
         )
         observations = self._observations(acting)
@@ -104,7 +103,7 @@ class StagHuntParallelEnv(ParallelEnv):
         out_rewards = {a: float(rewards[0, i]) for a, i in zip(acting, idx)}
         out_term = {a: bool(terminated[0, i]) for a, i in zip(acting, idx)}
         out_trunc = {a: bool(truncated[0, i]) for a, i in zip(acting, idx)}
-        infos = {a: self._info() for a in acting}
+        infos = {a: self._info(caught[0, i]) for a, i in zip(acting, idx)}
         self.agents = [a for a in acting if not (out_term[a] or out_trunc[a])]
         if self.render_mode == "human":
             self.render()
@@ -131,8 +130,8 @@ class StagHuntParallelEnv(ParallelEnv):
             for a, i in ((a, self._agent_index[a]) for a in agents)
         }
 
-    def _info(self) -> dict[str, Any]:
-        return {"t": int(self._game.t[0])}
+    def _info(self, caught: int) -> dict[str, Any]:
+        return {"t": int(self._game.t[0]), "caught": Catch(int(caught))}
 
     def state(self) -> np.ndarray:
         """The global grid (H, W, N+3) int8, player channels in index order."""

@@ -16,19 +16,44 @@ from typing import Any
 import numba
 import numpy as np
 
-from .config import BLOCK_SHAPES, StagHuntConfig
+from . import random_layouts
+from .config import StagHuntConfig
+from .spec import (  # re-exported: callers import the action names from here too
+    ACTION_NAMES,
+    CAUGHT_NOTHING,
+    DOWN,
+    GOAL_STAG,
+    HUNT_HARE,
+    HUNT_STAG,
+    LEFT,
+    MOVE_DC,
+    MOVE_DR,
+    MOVES,
+    NUM_ACTIONS,
+    NUM_GOALS,
+    NUM_MOVES,
+    RIGHT,
+    STAY,
+    UP,
+)
 
-UP, DOWN, LEFT, RIGHT, STAY, HUNT_STAG, HUNT_HARE = range(7)
-NUM_ACTIONS = 7
-ACTION_NAMES = ("UP", "DOWN", "LEFT", "RIGHT", "STAY", "HUNT_STAG", "HUNT_HARE")
-MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))  # (row, col) steps of UP, DOWN, LEFT, RIGHT
-_DR = np.array([dr for dr, _ in MOVES], dtype=np.int64)  # the same table, for the kernels
-_DC = np.array([dc for _, dc in MOVES], dtype=np.int64)
-
-_SHAPE_LEN = np.array([len(s) for s in BLOCK_SHAPES], dtype=np.int64)
-_SHAPES = np.zeros((len(BLOCK_SHAPES), max(_SHAPE_LEN), 2), dtype=np.int64)
-for _k, _shape in enumerate(BLOCK_SHAPES):
-    _SHAPES[_k, : len(_shape)] = _shape
+__all__ = [
+    "ACTION_NAMES",
+    "DOWN",
+    "HUNT_HARE",
+    "HUNT_STAG",
+    "LEFT",
+    "MOVES",
+    "NUM_ACTIONS",
+    "PARALLEL_FROM",
+    "RIGHT",
+    "STAY",
+    "UP",
+    "GameState",
+    "initial_state",
+    "reset",
+    "step",
+]
 
 
 @dataclasses.dataclass
@@ -118,117 +143,6 @@ def _as_batch_index(index: Any) -> Any:
     return index
 
 
-# --------------------------------------------------------------------------- random layouts
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-
-
-@numba.njit(cache=True)
-def _next_uniform(rng_state):
-    """splitmix64: a tiny counter-based generator seeded per game from the caller's Generator."""
-    rng_state[0] += _GOLDEN
-    z = rng_state[0]
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    z = z ^ (z >> _S31)
-    return (z >> _S11) * (1.0 / 9007199254740992.0)
-
-
-@numba.njit(cache=True)
-def _randint(rng_state, n):
-    return min(int(_next_uniform(rng_state) * n), n - 1)
-
-
-@numba.njit(cache=True)
-def _free_cells_connected(blocks, queue, seen):
-    """BFS over free cells: True when every free cell is reachable from every other."""
-    h, w = blocks.shape
-    seen[:, :] = False
-    total = 0
-    start = -1
-    for r in range(h):
-        for c in range(w):
-            if not blocks[r, c]:
-                total += 1
-                if start < 0:
-                    start = r * w + c
-    if total == 0:
-        return False
-    head, tail = 0, 1
-    queue[0] = start
-    seen[start // w, start % w] = True
-    while head < tail:
-        cell = queue[head]
-        head += 1
-        r, c = cell // w, cell % w
-        for a in range(4):
-            nr, nc = r + _DR[a], c + _DC[a]
-            if 0 <= nr < h and 0 <= nc < w and not blocks[nr, nc] and not seen[nr, nc]:
-                seen[nr, nc] = True
-                queue[tail] = nr * w + nc
-                tail += 1
-    return tail == total
-
-
-_LAYOUT_TRIES = 100
-
-
-@numba.njit(cache=True)
-def _reset_random_kernel(
-    games, seeds, n_components, blocks, pos, stag_pos, hare_pos, shapes, shape_len
-):
-    """Random walls (whole layouts retried until the free cells are connected), then the
-    entities on distinct free cells. After ``_LAYOUT_TRIES`` disconnected layouts (only
-    plausible on tiny, crowded grids) the game gets no walls."""
-    _, h, w = blocks.shape
-    n, s, r = pos.shape[1], stag_pos.shape[1], hare_pos.shape[1]
-    rng_state = np.zeros(1, dtype=np.uint64)
-    queue = np.zeros(h * w, dtype=np.int64)
-    seen = np.zeros((h, w), dtype=np.bool_)
-    free = np.zeros(h * w, dtype=np.int64)
-    for gi in range(games.shape[0]):
-        b = games[gi]
-        rng_state[0] = seeds[gi]
-        connected = False
-        for _ in range(_LAYOUT_TRIES):
-            blocks[b, :, :] = False
-            for _ in range(n_components):
-                k = _randint(rng_state, shapes.shape[0])
-                max_dr, max_dc = 0, 0
-                for j in range(shape_len[k]):
-                    max_dr = max(max_dr, shapes[k, j, 0])
-                    max_dc = max(max_dc, shapes[k, j, 1])
-                if max_dr >= h or max_dc >= w:
-                    continue
-                r0 = _randint(rng_state, h - max_dr)
-                c0 = _randint(rng_state, w - max_dc)
-                for j in range(shape_len[k]):
-                    blocks[b, r0 + shapes[k, j, 0], c0 + shapes[k, j, 1]] = True
-            if _free_cells_connected(blocks[b], queue, seen):
-                connected = True
-                break
-        if not connected:
-            blocks[b, :, :] = False
-        n_free = 0
-        for cell in range(h * w):
-            if not blocks[b, cell // w, cell % w]:
-                free[n_free] = cell
-                n_free += 1
-        for j in range(n + s + r):  # partial Fisher-Yates: distinct cells
-            pick = j + _randint(rng_state, n_free - j)
-            free[j], free[pick] = free[pick], free[j]
-            cell = free[j]
-            if j < n:
-                pos[b, j, 0], pos[b, j, 1] = cell // w, cell % w
-            elif j < n + s:
-                stag_pos[b, j - n, 0], stag_pos[b, j - n, 1] = cell // w, cell % w
-            else:
-                hare_pos[b, j - n - s, 0], hare_pos[b, j - n - s, 1] = cell // w, cell % w
-
-
 def reset(
     config: StagHuntConfig, state: GameState, rng: np.random.Generator, games: Any = None
 ) -> None:
@@ -243,17 +157,14 @@ def reset(
         state.stag_pos[games] = lay.stags
         state.hare_pos[games] = lay.hares
     else:
-        seeds = rng.integers(0, 2**63, size=len(games), dtype=np.uint64)
-        _reset_random_kernel(
-            games.astype(np.int64),
-            seeds,
+        random_layouts.draw(
+            rng,
+            games,
             config.max_block_components,
             state.blocks,
             state.pos,
             state.stag_pos,
             state.hare_pos,
-            _SHAPES,
-            _SHAPE_LEN,
         )
     state.alive[games] = True
     state.stag_alive[games] = True
@@ -295,7 +206,9 @@ def _step_games(
     rewards,
     terminated,
     truncated,
+    caught,
 ):
+    """The kernel of :func:`step`; ``caught[b, i]`` gets the Catch code of what player i caught."""
     n_games, n = alive.shape
     h, w = blocks.shape[1], blocks.shape[2]
     for b in numba.prange(n_games):
@@ -304,6 +217,7 @@ def _step_games(
             rewards[b, i] = 0.0
             terminated[b, i] = False
             truncated[b, i] = False
+            caught[b, i] = CAUGHT_NOTHING
             if alive[b, i] and not over[b]:
                 live_at_start += 1
         if live_at_start == 0:
@@ -311,16 +225,18 @@ def _step_games(
         # 1. moves (illegal moves run as STAY)
         for i in range(n):
             a = actions[b, i]
-            if alive[b, i] and a < 4:
-                nr, nc = pos[b, i, 0] + _DR[a], pos[b, i, 1] + _DC[a]
+            if alive[b, i] and a < NUM_MOVES:
+                nr, nc = pos[b, i, 0] + MOVE_DR[a], pos[b, i, 1] + MOVE_DC[a]
                 if 0 <= nr < h and 0 <= nc < w and not blocks[b, nr, nc]:
                     pos[b, i, 0], pos[b, i, 1] = nr, nc
-        caught = False
+        any_catch = False
         # 2. stags: a group of two or more HUNT_STAG on the cell catches it, split by strength;
         # 3. hares: one HUNT_HARE on the cell catches it, split equally if several hunt it together
-        for kind in range(2):
-            prey_pos = stag_pos if kind == 0 else hare_pos
-            prey_alive = stag_alive if kind == 0 else hare_alive
+        for goal in range(NUM_GOALS):
+            is_stag = goal == GOAL_STAG
+            prey_pos = stag_pos if is_stag else hare_pos
+            prey_alive = stag_alive if is_stag else hare_alive
+            hunt = HUNT_STAG if is_stag else HUNT_HARE
             for k in range(prey_pos.shape[1]):
                 if not prey_alive[b, k]:
                     continue
@@ -328,20 +244,21 @@ def _step_games(
                 for i in range(n):
                     if (
                         alive[b, i]
-                        and actions[b, i] == 5 + kind
+                        and actions[b, i] == hunt
                         and pos[b, i, 0] == prey_pos[b, k, 0]
                         and pos[b, i, 1] == prey_pos[b, k, 1]
                     ):
                         hunters |= 1 << i
                         count += 1
                         total += strength[i]
-                if count < (2 if kind == 0 else 1):
+                if count < (2 if is_stag else 1):
                     continue
                 prey_alive[b, k] = False
-                caught = True
+                any_catch = True
                 for i in range(n):
                     if (hunters >> i) & 1:
-                        if kind == 0:
+                        caught[b, i] = goal  # a catch's code is the goal it realises
+                        if is_stag:
                             share = strength[i] / total if total > 0 else 1.0 / count
                             rewards[b, i] += stag_reward * share
                         else:
@@ -366,7 +283,7 @@ def _step_games(
             elif alive[b, i]:
                 remaining += 1
         t[b] += 1
-        if caught and first_hunt[b] < 0:
+        if any_catch and first_hunt[b] < 0:
             first_hunt[b] = t[b]
         # 7. the end: nothing left to catch (termination) or out of time (truncation)
         stags_left, hares_left = 0, 0
@@ -398,13 +315,18 @@ def step(
     actions: np.ndarray,
     *,
     inplace: bool = False,
-    out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-) -> tuple[GameState, np.ndarray, np.ndarray, np.ndarray]:
-    """Advance every game one step: (state, actions[B, N]) -> (state', rewards, terminated, truncated).
+    out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[GameState, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Advance every game one step: (state, actions[B, N]) -> (state', rewards, terminated,
+    truncated, caught), all (B, N).
 
-    ``terminated``/``truncated`` mark the players whose episode ended in this step. Finished
-    games (``state.over``) and departed players are left alone and get zero reward. With
-    ``inplace=True`` the state is updated in place, and ``out`` buffers avoid allocation.
+    ``terminated``/``truncated`` mark the players whose episode ended in this step. ``caught``
+    (int8) holds the :class:`~staghunt_env.spec.Catch` code of what each player caught in this
+    step: STAG or HARE for the hunters that took part in a catch, NOTHING for everyone else (a
+    failed hunt, a prosocial share of someone else's catch). Finished games (``state.over``)
+    and departed players are left alone, get zero reward and catch NOTHING. With
+    ``inplace=True`` the state is updated in place, and ``out`` buffers (rewards, terminated,
+    truncated, caught) avoid allocation.
     """
     if not inplace:
         state = state.copy()
@@ -414,8 +336,9 @@ def step(
             np.zeros((batch, n), dtype=np.float32),
             np.zeros((batch, n), dtype=bool),
             np.zeros((batch, n), dtype=bool),
+            np.empty((batch, n), dtype=np.int8),
         )
-    rewards, terminated, truncated = out
+    rewards, terminated, truncated, caught = out
     kernel = _step_parallel if batch >= PARALLEL_FROM else _step_serial
     kernel(
         *state.arrays().values(),
@@ -430,5 +353,6 @@ def step(
         rewards,
         terminated,
         truncated,
+        caught,
     )
-    return state, rewards, terminated, truncated
+    return state, rewards, terminated, truncated, caught

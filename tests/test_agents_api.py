@@ -9,11 +9,12 @@ import torch
 
 import staghunt_env
 import tom_agents
-from staghunt_env import HUNT_HARE, HUNT_STAG, STAY
+from staghunt_env import HUNT_HARE, HUNT_STAG, STAY, Catch
 from staghunt_env.rules import LEFT, RIGHT, UP
 from tom_agents import PlannerAgent, make_agent, register_agent, registered_agents
 from tom_agents import registry as registry_module
 from tom_agents.ppo import PPOConfig, train_ppo
+from tom_agents.runner import note_catches
 
 NAMES = registered_agents()  # at import, before any test registers its own
 SMALL = {"num_trees": 1, "num_simulations": 5}
@@ -69,17 +70,17 @@ def play(env, agents, seed=0):
     observations, infos = env.reset(seed=seed)
     for agent_id, agent in agents.items():
         agent.reset(agent_id)
-    steps = 0
+    steps, outcome = 0, {}
     while env.agents:
         actions = {a: agents[a].act(observations[a], infos[a]) for a in env.agents}
         for a, action in actions.items():
             assert env.action_space(a).contains(action), (a, action)
             assert observations[a]["action_mask"][action] == 1, (a, action)
         observations, _, _, _, infos = env.step(actions)
+        note_catches(outcome, infos)
         steps += 1
-    final = env.state()
     for agent in agents.values():
-        agent.end_episode(final)
+        agent.end_episode(outcome)
     return steps
 
 
@@ -111,8 +112,8 @@ class AlwaysStay:
     def act(self, observation, info):
         return STAY
 
-    def end_episode(self, final_state=None):
-        self.final_state = final_state
+    def end_episode(self, outcome=None):
+        self.outcome = outcome
 
 
 @pytest.fixture
@@ -188,8 +189,8 @@ def test_act_before_reset_is_a_runtime_error(name):
 
 
 def state_dicts(agent):
-    return [agent.policy_value.state_dict()] + [
-        net.state_dict() for net in getattr(agent.opponents, "nets", [])
+    return [agent.networks.policy_value.state_dict()] + [
+        net.state_dict() for net in agent.networks.opponent_nets
     ]
 
 
@@ -207,21 +208,23 @@ def test_a_checkpoint_restores_the_weights_and_the_goal_counts(name, tmp_path):
     config = staghunt_env.parallel_env().config
     agent = make_agent(name, env_config=config, seed=3, **SMALL)
     with torch.no_grad():  # weights no fresh agent has ("training")
-        for module in [agent.policy_value, *getattr(agent.opponents, "nets", [])]:
+        for module in [agent.networks.policy_value, *agent.networks.opponent_nets]:
             for p in module.parameters():
                 p.add_(0.01 * torch.randn_like(p))
-    agent.goal_counts = np.array([[1.5, 0.25], [0.0, 2.0], [0.995, 0.0]])
+    agent.seat.goal_counts = np.array([[1.5, 0.25], [0.0, 2.0], [0.995, 0.0]])
     path = tmp_path / "agent.pt"
     agent.save(path)
     assert os.listdir(tmp_path) == ["agent.pt"], "no temporary file left behind"
 
     fresh = make_agent(name, env_config=config, seed=3, **SMALL)
-    assert not torch.equal(fresh.policy_value.fc.weight, agent.policy_value.fc.weight)
+    assert not torch.equal(
+        fresh.networks.policy_value.fc.weight, agent.networks.policy_value.fc.weight
+    )
     restored = make_agent(name, env_config=config, seed=3, checkpoint=str(path), **SMALL)
     assert_same_weights(restored, agent)
-    np.testing.assert_array_equal(restored.goal_counts, agent.goal_counts)
+    np.testing.assert_array_equal(restored.seat.goal_counts, agent.seat.goal_counts)
     restored.reset("hunter_1")
-    np.testing.assert_allclose(restored.prior[0], [1.5 / 1.75, 0.25 / 1.75])
+    np.testing.assert_allclose(restored.seat.prior[0], [1.5 / 1.75, 0.25 / 1.75])
     # same weights and seed: the same decisions
     env = staghunt_env.parallel_env()
     observations, infos = env.reset(seed=0)
@@ -289,34 +292,41 @@ def play_early_leaver(layout, script, hop):
     env = staghunt_env.parallel_env(layout=layout)
     observations, infos = env.reset(seed=0)
     hop.reset("hunter_0")
-    rewards_seen = {}
+    rewards_seen, outcome = {}, {}
     for actions in script:
         assert set(actions) == set(env.agents), (actions, env.agents)
         if "hunter_0" in env.agents:
             hop.act(observations["hunter_0"], infos["hunter_0"])
         observations, rewards, _, _, infos = env.step(actions)
+        note_catches(outcome, infos)
         for a, r in rewards.items():
             rewards_seen[a] = rewards_seen.get(a, 0.0) + r
     assert env.agents == [], "the script plays the whole episode"
-    return env, rewards_seen
+    return outcome, rewards_seen
 
 
-def test_end_episode_with_the_final_state_records_goals_realised_after_leaving():
+def test_end_episode_with_the_outcome_records_goals_realised_after_leaving():
     config = staghunt_env.parallel_env(layout=EARLY_LAYOUT).config
     hop = make_agent("hop", env_config=config, seed=0, opponent_model="scripted", **SMALL)
-    env, rewards = play_early_leaver(EARLY_LAYOUT, EARLY_SCRIPT, hop)
+    outcome, rewards = play_early_leaver(EARLY_LAYOUT, EARLY_SCRIPT, hop)
     assert rewards == {"hunter_0": 1.0, "hunter_1": 5.0, "hunter_2": 5.0, "hunter_3": 1.0}
-    assert hop.realised.tolist() == [-1, -1, -1], "it left before anyone else caught anything"
-    hop.end_episode(final_state=env.state())
-    assert hop.realised.tolist() == [0, 0, 1]  # seats: hunter_1, hunter_2, hunter_3
-    np.testing.assert_allclose(hop.goal_counts, [[1, 0], [1, 0], [0, 1]])
+    assert outcome == {
+        "hunter_0": Catch.HARE,
+        "hunter_1": Catch.STAG,
+        "hunter_2": Catch.STAG,
+        "hunter_3": Catch.HARE,
+    }
+    assert hop.seat.realised.tolist() == [-1, -1, -1], "it left before anyone else caught anything"
+    hop.end_episode(outcome)
+    assert hop.seat.realised.tolist() == [0, 0, 1]  # seats: hunter_1, hunter_2, hunter_3
+    np.testing.assert_allclose(hop.seat.goal_counts, [[1, 0], [1, 0], [0, 1]])
 
-    # without the final state nothing was seen: the counts only decay (from zero)
+    # without the outcome nothing was seen: the counts only decay (from zero)
     blind = make_agent("hop", env_config=config, seed=0, opponent_model="scripted", **SMALL)
     play_early_leaver(EARLY_LAYOUT, EARLY_SCRIPT, blind)
     blind.end_episode()
-    assert blind.realised.tolist() == [-1, -1, -1]
-    np.testing.assert_allclose(blind.goal_counts, 0.0)
+    assert blind.seat.realised.tolist() == [-1, -1, -1]
+    np.testing.assert_allclose(blind.seat.goal_counts, 0.0)
 
 
 def test_the_focal_agents_own_catch_is_not_credited_to_a_co_player():
@@ -336,12 +346,12 @@ def test_the_focal_agents_own_catch_is_not_credited_to_a_co_player():
     ]
     config = staghunt_env.parallel_env(layout=layout).config
     hop = make_agent("hop", env_config=config, seed=0, opponent_model="scripted", **SMALL)
-    env, rewards = play_early_leaver(layout, script, hop)
+    outcome, rewards = play_early_leaver(layout, script, hop)
     assert rewards == {"hunter_0": 1.0, "hunter_1": 5.0, "hunter_2": 5.0}
-    hop.end_episode(final_state=env.state())
-    assert hop.realised.tolist() == [0, 0]
+    hop.end_episode(outcome)
+    assert hop.seat.realised.tolist() == [0, 0]
 
 
 def test_tom_agents_exports_the_documented_names():
-    for name in ("Agent", "PlannerAgent", "act_many", "make_agent", "register_agent"):
+    for name in ("Agent", "PlannerAgent", "act_batch", "make_agent", "register_agent"):
         assert hasattr(tom_agents, name)

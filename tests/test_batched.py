@@ -6,7 +6,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import staghunt_env
-from staghunt_env import BatchedStagHunt, GameState, observe
+from staghunt_env import BatchedStagHunt, Catch, GameState, observe
+from staghunt_env.spec import (
+    HUNT_HARE,
+    HUNT_STAG,
+    NUM_ACTIONS,
+    RIGHT,
+    STAY,
+    agent_index,
+    agent_name,
+)
 
 configs = st.fixed_dictionaries(
     {
@@ -49,22 +58,24 @@ def test_batched_engine_matches_the_parallel_env(config, seed, legal):
         if legal:
             actions = (rng.random(mask.shape) * mask).argmax(-1)
         else:
-            actions = rng.integers(0, 7, (8, n))
+            actions = rng.integers(0, NUM_ACTIONS, (8, n))
         obs, mask, rewards, terminated, truncated = batched.step(actions)
         for b, env in enumerate(envs):
             live = list(env.agents)
-            o, r, te, tr, _ = env.step({a: int(actions[b, int(a[7:])]) for a in live})
+            o, r, te, tr, info = env.step({a: int(actions[b, agent_index(a)]) for a in live})
             for a in live:
-                i = int(a[7:])
+                i = agent_index(a)
                 assert r[a] == pytest.approx(rewards[b, i]), (b, a)
                 assert te[a] == terminated[b, i] and tr[a] == truncated[b, i]
+                assert info[a]["caught"] == batched.caught[b, i], (b, a)
             for i in range(n):
-                if f"hunter_{i}" not in live:
+                if agent_name(i) not in live:
                     assert rewards[b, i] == 0 and not terminated[b, i] and not truncated[b, i]
+                    assert batched.caught[b, i] == Catch.NOTHING
             if batched.episode_ended[b]:
                 assert env.agents == []
                 for i in range(n):
-                    a = f"hunter_{i}"
+                    a = agent_name(i)
                     if env.game_state.alive[0, i]:  # still standing at the end: sees the final grid
                         np.testing.assert_array_equal(o[a]["observation"], batched.final_obs[b, i])
                     else:
@@ -79,11 +90,11 @@ def test_batched_engine_matches_the_parallel_env(config, seed, legal):
                 continue
             returns[b] += rewards[b]
             for a in env.agents:
-                i = int(a[7:])
+                i = agent_index(a)
                 np.testing.assert_array_equal(o[a]["observation"], obs[b, i])
                 np.testing.assert_array_equal(o[a]["action_mask"], mask[b, i])
             for i in range(n):
-                if f"hunter_{i}" not in env.agents:  # departed: zero view, STAY only
+                if agent_name(i) not in env.agents:  # departed: zero view, STAY only
                     assert not obs[b, i].any()
                     assert list(mask[b, i]) == [0, 0, 0, 0, 1, 0, 0]
 
@@ -103,6 +114,26 @@ def test_auto_reset_reports_the_final_step_and_starts_a_new_episode():
     assert batched.final_returns.tolist() == [[1.0, 0.0], [0.0, 0.0]]
     assert batched.state.t.tolist() == [0, 0], "both games restarted"
     assert obs[0, 0].any() and mask[0, 0, 6] == 0
+
+
+def test_caught_reports_the_step_just_taken_also_for_games_that_ended_in_it():
+    # game 0: hunter 0 takes the only hare and the lone stag is out of reach, so the game ends;
+    # game 1: hunter 0 hunts a stag alone and fails; game 2 just waits
+    batched = BatchedStagHunt(3, seed=0, layout=["0HS", "..1"])
+    batched.reset()
+    assert batched.caught.dtype == np.int8 and (batched.caught == Catch.NOTHING).all()
+    batched.step(np.array([[RIGHT, STAY], [RIGHT, STAY], [STAY, STAY]]))
+    assert (batched.caught == Catch.NOTHING).all()
+    batched.step(np.array([[HUNT_HARE, STAY], [RIGHT, STAY], [STAY, STAY]]))
+    assert batched.episode_ended.tolist() == [True, False, False]
+    nothing = [Catch.NOTHING] * 2
+    assert batched.caught.tolist() == [[Catch.HARE, Catch.NOTHING], nothing, nothing]
+    assert batched.rewards[0].tolist() == [1.0, 0.0] and batched.state.t[0] == 0, "restarted"
+    batched.step(np.array([[STAY, STAY], [HUNT_STAG, STAY], [STAY, STAY]]))
+    assert (batched.caught == Catch.NOTHING).all(), "a lone stag hunter catches nothing"
+    batched.caught[:] = Catch.HARE
+    batched.reset()
+    assert (batched.caught == Catch.NOTHING).all()
 
 
 def test_select_and_assign_branch_games():

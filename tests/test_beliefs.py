@@ -6,6 +6,7 @@ import pytest
 import staghunt_env
 from staghunt_env import STAY
 from tom_agents import beliefs, make_agent
+from tom_agents.runner import note_catches
 
 LAMBDA = 0.995  # the original's discount of the goal counts
 
@@ -88,7 +89,7 @@ def layout_for(focal: int, stag_goer: int, hare_goer: int) -> list[str]:
 
 
 def seat_row(focal: int, player: int, n: int = 3) -> int:
-    """Row of ``agent.belief`` for ``player``: seat k = (player - focal) mod N, row k - 1."""
+    """Row of ``agent.seat.belief`` for ``player``: seat k = (player - focal) mod N, row k - 1."""
     return (player - focal) % n - 1
 
 
@@ -121,9 +122,9 @@ def test_hop_beliefs_identify_a_stag_goer_and_a_hare_goer(focal, stag_goer, hare
     for _ in range(4):  # decisions at t = 0..3: the last one has seen 3 co-player steps
         actions = {a: p.act(observations[a], infos[a]) for a, p in players.items()}
         actions[me] = hop.act(observations[me], infos[me])
-        beliefs_seen.append(hop.belief.copy())
+        beliefs_seen.append(hop.seat.belief.copy())
         observations, _, _, _, infos = env.step(actions)
-    assert hop.belief.shape == (2, 2)
+    assert hop.seat.belief.shape == (2, 2)
     np.testing.assert_allclose(beliefs_seen[0], 0.5)  # no evidence yet: the uniform prior
     # one step, computed by hand from the scripted model (epsilon = 0.05 spread over the legal
     # actions): the stag-goer's RIGHT has likelihood 0.95 + 0.05/5 under "stag" and 0.05/5
@@ -134,7 +135,7 @@ def test_hop_beliefs_identify_a_stag_goer_and_a_hare_goer(focal, stag_goer, hare
     # the requirement: certain (> 0.9) within 3 of the co-player's steps
     assert beliefs_seen[3][s, 0] > 0.9, beliefs_seen
     assert beliefs_seen[3][r, 1] > 0.9, beliefs_seen
-    assert hop.realised.tolist() == [-1, -1], "nobody has caught anything yet"
+    assert hop.seat.realised.tolist() == [-1, -1], "nobody has caught anything yet"
 
 
 def run_episode(hop, lineup: dict[str, str]):
@@ -145,13 +146,15 @@ def run_episode(hop, lineup: dict[str, str]):
     hop.reset("hunter_0")
     for agent_id, agent in players.items():
         agent.reset(agent_id)
+    outcome = {}
     while env.agents:
         actions = {a: players[a].act(observations[a], infos[a]) for a in env.agents if a in players}
         if "hunter_0" in env.agents:
             hop.act(observations["hunter_0"], infos["hunter_0"])
             actions["hunter_0"] = STAY
         observations, _, _, _, infos = env.step(actions)
-    hop.end_episode(final_state=env.state())
+        note_catches(outcome, infos)
+    hop.end_episode(outcome)
 
 
 def test_the_inter_episode_prior_follows_the_discounted_counts():
@@ -172,13 +175,13 @@ def test_the_inter_episode_prior_follows_the_discounted_counts():
         [[lam * lam, lam], [lam * lam, lam + 1]],
     ]
     hop.reset("hunter_0")
-    np.testing.assert_allclose(hop.prior, 0.5)
+    np.testing.assert_allclose(hop.seat.prior, 0.5)
     for (lineup, realised), counts in zip(episodes, expected_counts):
         run_episode(hop, lineup)
-        assert hop.realised.tolist() == realised
-        np.testing.assert_allclose(hop.goal_counts, counts, rtol=0, atol=1e-12)
+        assert hop.seat.realised.tolist() == realised
+        np.testing.assert_allclose(hop.seat.goal_counts, counts, rtol=0, atol=1e-12)
         hop.reset("hunter_0")
         counts = np.array(counts, dtype=float)
         expected_prior = counts / counts.sum(-1, keepdims=True)
-        np.testing.assert_allclose(hop.prior, expected_prior, rtol=0, atol=1e-12)
-        np.testing.assert_allclose(hop.belief, expected_prior, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(hop.seat.prior, expected_prior, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(hop.seat.belief, expected_prior, rtol=0, atol=1e-12)

@@ -47,11 +47,15 @@ def test_seed(config):
 
 
 def _pre_seeded(factory, **config):
-    """max_cycles_test resets without a seed: seed once first so that its random play is repeatable."""
+    """max_cycles_test resets without a seed and samples unseeded actions: seed both first, so
+    that its random play is repeatable (an unlucky early catch can end the game before
+    max_cycles)."""
 
     def make(**kwargs):
         env = factory(**config, **kwargs)
         env.reset(seed=0)
+        for i, agent in enumerate(env.possible_agents):
+            env.action_space(agent).seed(i)
         return env
 
     return make

@@ -7,7 +7,8 @@ import pytest
 import staghunt_env
 from staghunt_env import HUNT_HARE, HUNT_STAG, STAY
 from staghunt_env.rules import LEFT, RIGHT
-from tom_agents import act_many, make_agent
+from tom_agents import act_batch, make_agent
+from tom_agents.runner import note_catches
 
 SEEDS = range(5)
 
@@ -49,7 +50,7 @@ def test_hop_on_a_hare_with_no_partner_near_the_stag_hunts_the_hare(seed):
     for step in range(8):
         action = hop.act(observations["hunter_0"], infos["hunter_0"])
         if step == 0:
-            pi = hop.history[-1]["pi"]
+            pi = hop.seat.history[-1]["pi"]
             assert pi.argmax() == HUNT_HARE and pi[HUNT_HARE] > 0.5, pi
         observations, rewards, infos = step_env(env, {"hunter_0": action, "hunter_1": STAY})
         if "hunter_0" not in env.agents:
@@ -91,7 +92,7 @@ def test_hop_beside_the_stag_joins_a_co_player_walking_to_it():
         while "hunter_0" in env.agents and len(actions) < 4:
             actions.append(hop.act(observations["hunter_0"], infos["hunter_0"]))
             if len(actions) == 1:
-                assert hop.belief[0, 0] > 0.9, hop.belief
+                assert hop.seat.belief[0, 0] > 0.9, hop.seat.belief
             p = partner.act(observations["hunter_1"], infos["hunter_1"])
             observations, rewards, infos = step_env(env, {"hunter_0": actions[-1], "hunter_1": p})
             if rewards["hunter_0"] == 5.0:
@@ -145,7 +146,7 @@ def test_mcts_does_not_wait_on_the_stag_for_a_partner_who_never_comes():
         for step in range(12):
             action = mcts.act(observations["hunter_0"], infos["hunter_0"])
             if step == 0:  # on the stag: the step to the hare is the likeliest, waiting is not
-                pi = mcts.history[-1]["pi"]
+                pi = mcts.seat.history[-1]["pi"]
                 assert pi.argmax() == RIGHT and pi[HUNT_STAG] < 0.2, pi
             decisions += 1
             hunts += action == HUNT_STAG
@@ -208,7 +209,7 @@ def test_two_agents_with_the_same_seed_act_identically(name):
 
 @pytest.mark.parametrize("shared", [True, False], ids=["shared_networks", "own_networks"])
 @pytest.mark.parametrize("opponent_model", ["learned", "scripted"])
-def test_act_many_equals_each_agent_acting_alone(opponent_model, shared):
+def test_act_batch_equals_each_agent_acting_alone(opponent_model, shared):
     env = staghunt_env.parallel_env()
     lead = make_agent("hop", env_config=env.config, seed=0, opponent_model=opponent_model, **SMALL)
     seeds = [0, 1, 2]
@@ -221,7 +222,7 @@ def test_act_many_equals_each_agent_acting_alone(opponent_model, shared):
                 "hop", env_config=env.config, seed=s, opponent_model=opponent_model, **SMALL
             )
             if shared:
-                agent.policy_value, agent.opponents = lead.policy_value, lead.opponents
+                agent.networks = lead.networks
             agents.append(agent)
         return agents
 
@@ -236,7 +237,7 @@ def test_act_many_equals_each_agent_acting_alone(opponent_model, shared):
     while env.agents and len(seen) < 10:
         live = [a for a in names if a in env.agents]
         seen.append({a: (observations[a], infos[a]) for a in live})
-        chosen = act_many(
+        chosen = act_batch(
             [batched[names.index(a)] for a in live],
             [observations[a] for a in live],
             [infos[a] for a in live],
@@ -269,16 +270,16 @@ def test_learned_planners_play_a_full_episode_with_legal_actions(name):
     }
     for a, agent in agents.items():
         agent.reset(a)
-    steps = 0
+    steps, outcome = 0, {}
     while env.agents:
         actions = {a: agents[a].act(observations[a], infos[a]) for a in env.agents}
         for a, action in actions.items():
             assert isinstance(action, int)
             assert observations[a]["action_mask"][action] == 1, (a, action)
         observations, _, _, _, infos = env.step(actions)
+        note_catches(outcome, infos)
         steps += 1
     assert steps >= 1
-    final = env.state()
     for agent in agents.values():
-        agent.end_episode(final_state=final)
-        assert np.isfinite(agent.goal_counts).all()
+        agent.end_episode(outcome)
+        assert np.isfinite(agent.seat.goal_counts).all()

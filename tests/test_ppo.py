@@ -10,9 +10,10 @@ from stable_baselines3 import PPO
 
 import staghunt_env
 from staghunt_env import StagHuntConfig
+from tom_agents import checkpoints
 from tom_agents.ppo import PPOAgent, PPOConfig, checkpoint_env_config, train_ppo
-from tom_agents.ppo.agent import ENV_CONFIG_ATTR, read_checkpoint
-from tom_agents.ppo.train import main, save_checkpoint
+from tom_agents.ppo.checkpoint import read_checkpoint, save_checkpoint
+from tom_agents.ppo.train import main
 
 torch.set_num_threads(1)
 
@@ -23,7 +24,7 @@ ROLLOUT = 64 * 2 * 4  # n_steps x game copies x hunters
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ppo") / "ppo.zip"
+    out = tmp_path_factory.mktemp("ppo") / "ppo.safetensors"
     config = PPOConfig(out=str(out), env=ENV, total_timesteps=2048, **TINY)
     return config, train_ppo(config)
 
@@ -110,23 +111,27 @@ def test_bad_checkpoints_are_refused_by_name(trained, tmp_path):
     env_config = config.env_config()
     with pytest.raises(ValueError, match="ppo needs a checkpoint"):
         PPOAgent(env_config)
-    missing = tmp_path / "missing.zip"
-    with pytest.raises(ValueError, match=r"cannot read PPO checkpoint .*missing\.zip"):
+    missing = tmp_path / "missing.safetensors"
+    with pytest.raises(ValueError, match=r"cannot use checkpoint .*missing\.safetensors"):
         PPOAgent(env_config, checkpoint=missing)
-    truncated = tmp_path / "truncated.zip"
+    truncated = tmp_path / "truncated.safetensors"
     truncated.write_bytes(path.read_bytes()[:5000])
-    garbage = tmp_path / "garbage.zip"
+    garbage = tmp_path / "garbage.safetensors"
     garbage.write_bytes(b"not a checkpoint" * 100)
-    for bad in (truncated, garbage):
-        with pytest.raises(ValueError, match=re.escape(f"cannot read PPO checkpoint {bad}")):
+    # checkpoints of ours that are not PPO policies, or lack part of the description
+    planner = checkpoints.save(tmp_path / "planner.safetensors", "planner", {"weights": {}})
+    _, tree = checkpoints.load(path, "ppo")
+    del tree["optimizer"]
+    partial = checkpoints.save(tmp_path / "partial.safetensors", "ppo", tree)
+    reasons = {
+        truncated: "torn",
+        garbage: "not a safetensors file",
+        planner: "it is a 'planner' checkpoint, expected 'ppo'",
+        partial: "not a usable PPO checkpoint .*optimizer",
+    }
+    for bad, reason in reasons.items():
+        with pytest.raises(checkpoints.CheckpointError, match=re.escape(str(bad)) + ".*" + reason):
             PPOAgent(env_config, checkpoint=bad)
-    # a valid SB3 checkpoint that does not say which game it was trained for
-    foreign = tmp_path / "foreign.zip"
-    model = read_checkpoint(path)
-    delattr(model, ENV_CONFIG_ATTR)
-    save_checkpoint(model, foreign)
-    with pytest.raises(ValueError, match="not a tom_agents PPO checkpoint"):
-        PPOAgent(env_config, checkpoint=foreign)
     other = StagHuntConfig.make(**ENV, stag_reward=5.0)
     with pytest.raises(
         ValueError, match=r"another env configuration \(differs in \['stag_reward'\]"
@@ -138,6 +143,27 @@ def test_bad_checkpoints_are_refused_by_name(trained, tmp_path):
     corrupt = dataclasses.replace(config, out=str(truncated))
     with pytest.raises(ValueError, match=re.escape(str(truncated))):
         train_ppo(corrupt, resume=True)
+
+
+def test_a_checkpoint_rebuilds_the_same_model(trained, tmp_path):
+    """Weights, optimizer state, counters and hyperparameters survive a save and a read."""
+    config, path = trained
+    model = read_checkpoint(path, "cpu")
+    assert model.num_timesteps >= config.total_timesteps and model._n_updates > 0
+    assert model.n_steps == config.n_steps and model.ent_coef == config.ent_coef
+    assert model.policy.optimizer.state_dict()["state"]  # Adam's moments, for an exact resume
+    again = read_checkpoint(save_checkpoint(model, tmp_path / "again.safetensors"), "cpu")
+    first, second = model.policy.state_dict(), again.policy.state_dict()
+    assert first.keys() == second.keys()
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    adam, adam_again = model.policy.optimizer.state_dict(), again.policy.optimizer.state_dict()
+    assert adam["param_groups"] == adam_again["param_groups"]
+    for i, state in adam["state"].items():
+        assert all(torch.equal(v, adam_again["state"][i][k]) for k, v in state.items())
+    assert (again.num_timesteps, again._n_updates) == (model.num_timesteps, model._n_updates)
+    before = torch.get_rng_state()
+    read_checkpoint(path, "cpu")
+    assert torch.equal(before, torch.get_rng_state())  # building a model draws nothing
 
 
 def test_config_is_validated():
@@ -152,7 +178,7 @@ def test_config_is_validated():
 
 
 def test_resume_continues_a_killed_run(tmp_path, monkeypatch):
-    out = tmp_path / "run.zip"
+    out = tmp_path / "run.safetensors"
     config = PPOConfig(
         out=str(out), env=ENV, total_timesteps=4 * ROLLOUT, checkpoint_every=ROLLOUT, **TINY
     )
@@ -195,7 +221,7 @@ def test_resume_continues_a_killed_run(tmp_path, monkeypatch):
 
 
 def test_cli_trains_a_prosocial_checkpoint(tmp_path, capsys):
-    out = tmp_path / "cli" / "prosocial.zip"
+    out = tmp_path / "cli" / "prosocial.safetensors"
     options = "--timesteps 1024 --num-envs 2 --prosocial --seed 3 --env grid_size=[5,5]"
     env = "--env max_block_components=0 --env max_cycles=10"
     main(["--out", str(out), *options.split(), *env.split()])

@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 import staghunt_env
-from staghunt_env import HUNT_HARE, HUNT_STAG, STAY, StagHuntConfig
+from staghunt_env import HUNT_HARE, HUNT_STAG, STAY, Catch, StagHuntConfig
 from staghunt_env.rules import DOWN, LEFT, RIGHT, UP
+from staghunt_env.spec import goal_of_hunt
 
 MOVES = {UP: (-1, 0), DOWN: (1, 0), LEFT: (0, -1), RIGHT: (0, 1)}
 ONLY_STAY = [0, 0, 0, 0, 1, 0, 0]
@@ -264,7 +265,7 @@ def test_rewards_come_only_from_catches(config, seed, mode):
         before = game_arrays(env)
         actions = random_actions(env, rng, mode)
         legal = {a: expected_mask(env, a)[actions[a]] for a in acting}
-        _, rewards, term, trunc, _ = env.step(actions)
+        _, rewards, term, trunc, infos = env.step(actions)
         after = env.game_state
         stags = int(before["stag_alive"].sum() - after.stag_alive.sum())
         hares = int(before["hare_alive"].sum() - after.hare_alive.sum())
@@ -277,6 +278,9 @@ def test_rewards_come_only_from_catches(config, seed, mode):
         for a in caught:
             assert term[a] and not trunc[a]
             assert actions[a] in (HUNT_STAG, HUNT_HARE) and legal[a], (a, actions[a])
+        for a in acting:  # the info names the catch: the goal of the hunt that left the grid
+            expected = Catch(goal_of_hunt(actions[a])) if a in caught else Catch.NOTHING
+            assert infos[a] == {"t": int(after.t[0]), "caught": expected}, a
         stag_hunters = [a for a in caught if actions[a] == HUNT_STAG]
         assert len(stag_hunters) >= 2 * stags and (stags > 0) == bool(stag_hunters)
         assert len(caught) - len(stag_hunters) >= hares and (hares > 0) == (

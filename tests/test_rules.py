@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 import staghunt_env
-from staghunt_env import HUNT_HARE, HUNT_STAG, STAY
+from staghunt_env import HUNT_HARE, HUNT_STAG, STAY, Catch, StagHuntConfig, rules
 from staghunt_env.rules import DOWN, LEFT, RIGHT, UP
+from staghunt_env.spec import agent_index, agent_name
 
 
 def make(layout, **config):
@@ -146,3 +147,101 @@ def test_actions_outside_the_space_are_refused():
     aec.reset(seed=0)
     with pytest.raises(ValueError, match="Discrete"):
         aec.step(1.5)
+
+
+# ---------------------------------------------------------------------------- who caught what
+
+# Hunters 0 and 1 share a stag, 2 takes a hare, 3 hunts a stag alone and fails.
+CATCH_LAYOUT = ["0S1H2", "3S...", "....H"]
+CATCH_MOVES = {"hunter_0": RIGHT, "hunter_1": LEFT, "hunter_2": LEFT, "hunter_3": RIGHT}
+CATCH_HUNTS = {
+    "hunter_0": HUNT_STAG,
+    "hunter_1": HUNT_STAG,
+    "hunter_2": HUNT_HARE,
+    "hunter_3": HUNT_STAG,
+}
+CATCHES = [Catch.STAG, Catch.STAG, Catch.HARE, Catch.NOTHING]
+
+
+def _joint(actions: dict) -> np.ndarray:
+    return np.array([[actions[agent_name(i)] for i in range(len(actions))]], dtype=np.int64)
+
+
+@pytest.mark.parametrize("prosocial", [False, True])
+def test_the_rules_report_who_caught_what(prosocial):
+    config = StagHuntConfig.make(layout=CATCH_LAYOUT, prosocial=prosocial)
+    state = rules.initial_state(config, np.random.default_rng(0))
+    state, _, _, _, caught = rules.step(config, state, _joint(CATCH_MOVES))
+    assert caught.dtype == np.int8 and caught.tolist() == [[Catch.NOTHING] * 4]
+    state, rewards, term, _, caught = rules.step(config, state, _joint(CATCH_HUNTS))
+    assert caught.tolist() == [CATCHES]
+    assert term.tolist() == [[True, True, True, False]]
+    if prosocial:  # everyone gets the mean, but only the catchers caught something
+        assert rewards.tolist() == [[2.75] * 4]
+    else:
+        assert rewards.tolist() == [[5.0, 5.0, 1.0, 0.0]]
+    _, _, _, _, caught = rules.step(config, state, np.full((1, 4), HUNT_HARE))
+    assert caught.tolist() == [[Catch.NOTHING] * 4], "a hunt off prey, and departed hunters"
+
+
+def test_caught_is_written_for_every_game_into_the_out_buffer():
+    config = StagHuntConfig.make(layout=["0H1", "...", "..H"])
+    state = rules.initial_state(config, np.random.default_rng(0), batch=3)
+    rules.step(config, state, np.array([[RIGHT, STAY]] * 3), inplace=True)
+    state.over[2] = True  # a finished game: left alone, catches nothing
+    out = (
+        np.zeros((3, 2), np.float32),
+        np.zeros((3, 2), bool),
+        np.zeros((3, 2), bool),
+        np.full((3, 2), 7, np.int8),
+    )
+    actions = np.array([[HUNT_HARE, STAY], [HUNT_STAG, HUNT_HARE], [HUNT_HARE, STAY]])
+    result = rules.step(config, state, actions, inplace=True, out=out)
+    assert result[4] is out[3]
+    assert out[3].tolist() == [
+        [Catch.HARE, Catch.NOTHING],
+        [Catch.NOTHING] * 2,
+        [Catch.NOTHING] * 2,
+    ]
+    assert out[0].tolist() == [[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]
+
+
+def test_infos_report_the_catches_with_the_same_keys_at_reset_and_step():
+    env, _ = make(CATCH_LAYOUT)
+    infos = env.reset(seed=0)[1]
+    assert infos == {a: {"t": 0, "caught": Catch.NOTHING} for a in env.possible_agents}
+    *_, infos = env.step(CATCH_MOVES)
+    assert infos == {a: {"t": 1, "caught": Catch.NOTHING} for a in env.possible_agents}
+    *_, infos = env.step(CATCH_HUNTS)
+    assert {a: info["caught"] for a, info in infos.items()} == dict(
+        zip(env.possible_agents, CATCHES)
+    )
+    assert all(set(info) == {"t", "caught"} and info["t"] == 2 for info in infos.values())
+    assert all(type(info["caught"]) is Catch for info in infos.values())
+    *_, infos = env.step({"hunter_3": HUNT_HARE})
+    assert infos == {"hunter_3": {"t": 3, "caught": Catch.NOTHING}}
+
+
+def test_aec_infos_change_when_the_joint_step_runs():
+    env = staghunt_env.env(layout=CATCH_LAYOUT)
+    env.reset(seed=0)
+    assert env.infos == {a: {"t": 0, "caught": Catch.NOTHING} for a in env.possible_agents}
+    for actions in (CATCH_MOVES, CATCH_HUNTS):
+        t = env.infos["hunter_0"]["t"]
+        for agent in env.possible_agents:
+            assert env.agent_selection == agent
+            assert env.infos[agent]["t"] == t, "before the last agent acts, the last step's info"
+            env.step(actions[agent])
+    assert {a: env.infos[a]["caught"] for a in env.possible_agents} == dict(
+        zip(env.possible_agents, CATCHES)
+    )
+    assert all(info["t"] == 2 and set(info) == {"t", "caught"} for info in env.infos.values())
+    for agent in ("hunter_0", "hunter_1", "hunter_2"):  # the catchers are told as they leave
+        assert env.agent_selection == agent
+        *_, term, _, info = env.last()
+        assert term and info["caught"] == CATCHES[agent_index(agent)]
+        env.step(None)
+    assert env.agents == ["hunter_3"] and env.agent_selection == "hunter_3"
+    assert env.last()[-1] == {"t": 2, "caught": Catch.NOTHING}
+    env.step(HUNT_HARE)
+    assert env.infos == {"hunter_3": {"t": 3, "caught": Catch.NOTHING}}

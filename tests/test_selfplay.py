@@ -23,8 +23,8 @@ import pytest
 import torch
 
 import staghunt_env
-from tom_agents.agents.planner import opponent_loss
 from tom_agents.devices import resolve_device
+from tom_agents.planner.learning import opponent_loss
 from tom_agents.selfplay import Trainer, load_agent, load_config, preset, train
 from tom_agents.selfplay import checkpoint as ckpt
 from tom_agents.selfplay.cli import main as cli_main
@@ -129,8 +129,8 @@ def network_states(path: Path) -> list[dict[str, torch.Tensor]]:
     trainer = torch.load(path, map_location="cpu", weights_only=False)["trainer"]
     states = []
     for owner in trainer.owners:
-        states.append(owner.policy_value.state_dict())
-        states += [net.state_dict() for net in owner.opponents.nets]
+        states.append(owner.networks.policy_value.state_dict())
+        states += [net.state_dict() for net in owner.networks.opponent_nets]
     return states
 
 
@@ -499,7 +499,7 @@ def test_train_with_an_explicit_cpu_device_goes_through_the_same_functions(tmp_p
     assert trainer.device == "cpu" and trainer.iteration == 2
     assert len(trainer.owners) == 1  # shared networks
     for owner in trainer.owners:
-        assert all(p.device.type == "cpu" for p in owner.policy_value.parameters())
+        assert all(p.device.type == "cpu" for p in owner.networks.policy_value.parameters())
     rows = metrics(config.run_dir)[1]
     assert [r["iteration"] for r in rows] == ["1", "2"]
     assert all(np.isfinite(float(r["pv_loss"])) for r in rows if r["pv_loss"])
@@ -562,8 +562,8 @@ def test_load_agent_gives_one_agent_per_seat_playing_a_legal_episode(runs):
     assert len(agents) == 2 and agents[0] is not agents[1]
     trainer = torch.load(path, map_location="cpu", weights_only=False)["trainer"]
     for agent, owner in zip(agents, trainer.owners, strict=True):
-        for key, value in owner.policy_value.state_dict().items():
-            assert torch.equal(agent.policy_value.state_dict()[key], value)
+        for key, value in owner.networks.policy_value.state_dict().items():
+            assert torch.equal(agent.networks.policy_value.state_dict()[key], value)
 
     env = staghunt_env.parallel_env(config=agents[0].config)
     observations, infos = env.reset(seed=5)
@@ -590,7 +590,7 @@ def test_load_agent_gives_one_agent_per_seat_playing_a_legal_episode(runs):
 # --------------------------------------------------------------------------- 7. config errors
 
 
-def test_config_errors_name_the_key(tmp_path):
+def test_config_errors_name_the_key(tmp_path, capsys):
     with pytest.raises(ValueError, match="bogus_key"):
         load_config("quick", overrides=["bogus_key=1"])
     with pytest.raises(ValueError, match="iterations"):
@@ -609,8 +609,8 @@ def test_config_errors_name_the_key(tmp_path):
     bad.write_text("iterations = 3\nlearning_rate = 0.1\n")
     with pytest.raises(ValueError, match="learning_rate"):
         load_config("quick", path=bad)
-    # the command line reports the same errors
-    with pytest.raises(ValueError, match="bogus_key"):
-        cli_main(["--set", "bogus_key=1"])
-    with pytest.raises(ValueError, match="iterations"):
-        cli_main(["--set", "iterations=0"])
+    # the command line reports the same errors as usage errors (exit status 2)
+    for setting, key in (("bogus_key=1", "bogus_key"), ("iterations=0", "iterations")):
+        with pytest.raises(SystemExit, match="2"):
+            cli_main(["--set", setting])
+        assert key in capsys.readouterr().err

@@ -2,8 +2,9 @@
 
 from functools import partial
 
-from .agents.planner import PlannerAgent, act_many
 from .agents.scripted import NearestPreyAgent, RandomAgent
+from .loading import load_agent
+from .planner import PlannerAgent, PlannerOptions, act_batch
 from .registry import Agent, make_agent, register_agent, registered_agents
 
 register_agent("random", RandomAgent)
@@ -27,7 +28,9 @@ register_agent("ppo", _ppo)
 __all__ = [
     "Agent",
     "PlannerAgent",
-    "act_many",
+    "PlannerOptions",
+    "act_batch",
+    "load_agent",
     "make_agent",
     "register_agent",
     "registered_agents",

@@ -19,8 +19,9 @@ class Agent(Protocol):
     def act(self, observation: Mapping[str, Any], info: Mapping[str, Any]) -> int:
         """Choose an action from what the env gives this agent."""
 
-    def end_episode(self, final_state: Any = None) -> None:
-        """The episode is over (``final_state``: the env's global state, when the runner knows it)."""
+    def end_episode(self, outcome: Mapping[str, int] | None = None) -> None:
+        """The episode is over. ``outcome`` (agent name -> ``staghunt_env.Catch``: what each hunter
+        caught), when the runner knows it, tells who caught what after this agent last looked."""
 
 
 AgentFactory = Callable[..., Agent]

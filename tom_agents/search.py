@@ -1,32 +1,27 @@
-"""Batched MCTS over the focal agent's actions, co-players simulated by an opponent model.
+"""Batched MCTS in the shape of mctx: a tree of preallocated arrays, the model passed in.
 
-Many trees are searched in lockstep (mctx's layout: a tree is a few preallocated arrays, node
-by action). One simulation wave: every tree descends by PUCT to an unexpanded edge (numba),
-the co-players of all those leaves' parents are sampled from the opponent model (one call, on
-the parents that have no cached distribution yet), all leaves are stepped at once by the
-shared rules engine, and all new leaves are evaluated by one policy-value forward; then the
-discounted returns are backed up (numba).
+Many trees are searched in lockstep. A tree is a few arrays (node by action, node 0 the root,
+node k the k-th expansion). One simulation wave: every active tree descends by PUCT to an
+unexpanded edge (numba), ``recurrent_fn`` expands all those edges at once (one call: the model
+batches its work over the trees), and the discounted returns are backed up (numba). The search
+knows nothing of the game: the model keeps its own states, keyed by (tree, node).
 
-Determinism: every random draw of tree ``i`` comes from a counter-based stream keyed by its
-seed, so a tree's search does not depend on which other trees are searched beside it.
+Selection and backup follow SPEC section 2: Q = W / (1 + N), score = Q + c_puct * P *
+sqrt(1 + sum N) / (1 + N) over legal actions, returns discounted by gamma per level with the
+rewards on the path added; a terminal node is worth 0 and ends a descent.
+
+Determinism: every random draw of tree ``i`` comes from streams keyed by its own seed
+(:func:`stream_uniforms`, root noise), so a tree's search does not depend on its neighbours.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numba
 import numpy as np
-
-from staghunt_env import GameState, StagHuntConfig
-from staghunt_env.observe import observe
-from staghunt_env.rules import NUM_ACTIONS, STAY
-from staghunt_env.rules import step as rules_step
-
-from .opponents import OpponentModel
-
-PolicyValueFn = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -39,6 +34,14 @@ def hash64(x: np.ndarray) -> np.ndarray:
     x = (x ^ (x >> np.uint64(30))) * _MIX1
     x = (x ^ (x >> np.uint64(27))) * _MIX2
     return x ^ (x >> np.uint64(31))
+
+
+def tree_seeds(seeds: np.ndarray, num_trees: int) -> np.ndarray:
+    """(D * num_trees,) seeds of each decision's trees, decision-major: tree t of seed s."""
+    return hash64(
+        np.repeat(np.asarray(seeds, dtype=np.uint64), num_trees) * _GOLDEN
+        + np.tile(np.arange(num_trees, dtype=np.uint64), len(seeds))
+    )
 
 
 def stream_uniforms(seeds: np.ndarray, counter: int, width: int) -> np.ndarray:
@@ -68,13 +71,91 @@ class SearchSettings:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
 
 
+class RootOutput(NamedTuple):
+    """The model's view of each tree's root: prior and legal (T, A), value and terminal (T,)."""
+
+    prior: np.ndarray
+    legal: np.ndarray
+    value: np.ndarray
+    terminal: np.ndarray
+
+
+class RecurrentOutput(NamedTuple):
+    """One expanded edge per row: its reward (E,), and the new node's prior and legal (E, A),
+    value and terminal (E,). Prior, legal and value of terminal nodes are ignored."""
+
+    reward: np.ndarray
+    prior: np.ndarray
+    legal: np.ndarray
+    value: np.ndarray
+    terminal: np.ndarray
+
+
+# (trees, parents, actions, children, simulation) -> RecurrentOutput: expand edge
+# (parents[i], actions[i]) of tree trees[i] into the new node children[i].
+RecurrentFn = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int], RecurrentOutput]
+
+
+@dataclasses.dataclass
+class Tree:
+    """T trees of ``capacity`` nodes x A actions; edge statistics live on the parent's row."""
+
+    children: np.ndarray  # (T, C, A) int64, node index of the child or -1
+    visits: np.ndarray  # (T, C, A) int64
+    value_sum: np.ndarray  # (T, C, A) float64, W: sum of the discounted returns backed up
+    prior: np.ndarray  # (T, C, A) float64
+    reward: np.ndarray  # (T, C, A) float64, the reward of taking the edge
+    legal: np.ndarray  # (T, C, A) bool
+    raw_value: np.ndarray  # (T, C) float64, the model's value of each node (0 if terminal)
+    terminal: np.ndarray  # (T, C) bool
+    count: np.ndarray  # (T,) int64, nodes in use
+
+    @classmethod
+    def allocate(cls, num_trees: int, capacity: int, num_actions: int) -> Tree:
+        shape = (num_trees, capacity, num_actions)
+        return cls(
+            children=np.full(shape, -1, dtype=np.int64),
+            visits=np.zeros(shape, dtype=np.int64),
+            value_sum=np.zeros(shape, dtype=np.float64),
+            prior=np.zeros(shape, dtype=np.float64),
+            reward=np.zeros(shape, dtype=np.float64),
+            legal=np.zeros(shape, dtype=bool),
+            raw_value=np.zeros((num_trees, capacity), dtype=np.float64),
+            terminal=np.zeros((num_trees, capacity), dtype=bool),
+            count=np.ones(num_trees, dtype=np.int64),
+        )
+
+    def q(self, node: int = 0) -> np.ndarray:
+        """(T, A) Q = W / (1 + N) of every tree's edges out of ``node``."""
+        return self.value_sum[:, node] / (1 + self.visits[:, node])
+
+    def set_nodes(self, trees, nodes, prior, legal, value, terminal) -> np.ndarray:
+        """Record new nodes' evaluations; returns their values (0 where terminal)."""
+        live = ~terminal
+        self.terminal[trees, nodes] = terminal
+        self.prior[trees[live], nodes[live]] = prior[live]
+        self.legal[trees[live], nodes[live]] = legal[live]
+        values = np.where(live, np.asarray(value, dtype=np.float64), 0.0)
+        self.raw_value[trees, nodes] = values
+        return values
+
+
 @dataclasses.dataclass
 class SearchResult:
-    """Per decision and tree: root Q = W / (1 + N) and visit counts, (D, trees, 7)."""
+    """Root Q = W / (1 + N), visit counts and legal actions: (T, A) per tree from :func:`search`;
+    (D, trees, A), (D, trees, A) and (D, A) per decision after :meth:`per_decision`."""
 
     q: np.ndarray
     visits: np.ndarray
-    legal: np.ndarray  # (D, 7) the focal agent's legal actions at the root
+    legal: np.ndarray
+    tree: Tree
+
+    def per_decision(self, num_trees: int) -> SearchResult:
+        """Group consecutive trees by decision (trees of one decision share its legal actions)."""
+        shape = (-1, num_trees, self.q.shape[-1])
+        return SearchResult(
+            self.q.reshape(shape), self.visits.reshape(shape), self.legal[::num_trees], self.tree
+        )
 
 
 @numba.njit(cache=True)
@@ -122,6 +203,7 @@ def _select(
 
 @numba.njit(cache=True)
 def _backup(active, leaf_value, path_nodes, path_actions, depth, reward, visits, value_sum, gamma):
+    """Add the discounted return to every edge of each active tree's path, leaf to root."""
     for tr in range(leaf_value.shape[0]):
         if not active[tr]:
             continue
@@ -133,81 +215,41 @@ def _backup(active, leaf_value, path_nodes, path_actions, depth, reward, visits,
             visits[tr, node, a] += 1
 
 
-class _Forest:
-    """The preallocated arrays of T trees with room for ``capacity`` nodes each."""
-
-    def __init__(self, config: StagHuntConfig, n_trees: int, capacity: int) -> None:
-        k = config.num_players - 1
-        shape = (n_trees, capacity, NUM_ACTIONS)
-        self.capacity = capacity
-        self.states = GameState.zeros(config, n_trees * capacity)
-        self.children = np.full(shape, -1, dtype=np.int64)
-        self.visits = np.zeros(shape, dtype=np.int64)
-        self.value_sum = np.zeros(shape, dtype=np.float64)
-        self.prior = np.zeros(shape, dtype=np.float64)
-        self.reward = np.zeros(shape, dtype=np.float64)
-        self.legal = np.zeros(shape, dtype=bool)
-        self.terminal = np.zeros((n_trees, capacity), dtype=bool)
-        self.opponent = np.zeros((n_trees, capacity, k, NUM_ACTIONS), dtype=np.float64)
-        self.opponent_ready = np.zeros((n_trees, capacity), dtype=bool)
-        self.count = np.ones(n_trees, dtype=np.int64)
-        self.owner = np.zeros(n_trees, dtype=np.int64)
-
-
 def search(
-    config: StagHuntConfig,
+    root: RootOutput,
+    recurrent_fn: RecurrentFn,
     settings: SearchSettings,
-    roots: GameState,
-    focal: np.ndarray,
-    goals: np.ndarray,
-    seeds: np.ndarray,
-    policy_value: PolicyValueFn | Sequence[PolicyValueFn],
-    opponents: OpponentModel | Sequence[OpponentModel],
-    owner: np.ndarray | None = None,
+    seeds: np.ndarray | None = None,
 ) -> SearchResult:
-    """Search D decisions at once, ``settings.num_trees`` trees each.
+    """Run ``settings.num_simulations`` waves over the T trees whose roots ``root`` describes.
 
-    roots: D game states; focal: (D,) the deciding player of each; goals: (D, trees, N-1) the
-    goal index sampled for each co-player seat (seat k = player (focal + k) mod N) in each tree;
-    seeds: (D,) uint64. ``policy_value(grids, t, masks) -> (priors (M, 7), values (M,))``;
-    ``opponents.probs(grids (M, K, ...), t, masks, present) -> (M, K, G, 7)`` (an OpponentModel). Decisions of agents with
-    different networks share the waves: pass lists of both and ``owner`` (D,), the index of each
-    decision's networks; each wave then makes one call per network.
+    ``seeds`` (T,) uint64, one per tree, seed the root Dirichlet noise (required with
+    ``settings.dirichlet_noise``). A tree whose root is terminal is not searched (zero visits).
     """
-    if owner is None:
-        policy_value, opponents = [policy_value], [opponents]
-        owner = np.zeros(roots.batch_size, dtype=np.int64)
-    n_dec, n_trees = roots.batch_size, settings.num_trees
-    n = config.num_players
-    total = n_dec * n_trees
-    forest = _Forest(config, total, settings.num_simulations + 1)
-    forest.owner = np.repeat(np.asarray(owner, dtype=np.int64), n_trees)
-    cap = forest.capacity
-    focal_t = np.repeat(np.asarray(focal, dtype=np.int64), n_trees)
-    goals_t = np.asarray(goals, dtype=np.int64).reshape(total, n - 1)
-    tree_seeds = hash64(
-        np.repeat(np.asarray(seeds, dtype=np.uint64), n_trees) * _GOLDEN
-        + np.tile(np.arange(n_trees, dtype=np.uint64), n_dec)
+    n_trees, n_actions = root.prior.shape
+    cap = settings.num_simulations + 1
+    tree = Tree.allocate(n_trees, cap, n_actions)
+    roots = np.arange(n_trees)
+    tree.set_nodes(
+        roots, np.zeros(n_trees, dtype=np.int64), root.prior, root.legal, root.value, root.terminal
     )
-    seats = (focal_t[:, None] + np.arange(1, n)[None, :]) % n  # (T, K) co-players' indices
-    trees = np.arange(total)
-    forest.states.assign(trees * cap, roots.select(np.repeat(np.arange(n_dec), n_trees)))
-    _evaluate(forest, trees, np.zeros(total, dtype=np.int64), focal_t, policy_value)
     if settings.dirichlet_noise:
-        _add_root_noise(forest, tree_seeds, settings)
-    path_nodes = np.zeros((total, cap), dtype=np.int64)
-    path_actions = np.zeros((total, cap), dtype=np.int64)
-    active = ~forest.terminal[:, 0]
-    leaf_value = np.zeros(total, dtype=np.float64)
+        if seeds is None:
+            raise ValueError("dirichlet_noise needs one seed per tree")
+        _add_root_noise(tree, seeds, settings)
+    path_nodes = np.zeros((n_trees, cap), dtype=np.int64)
+    path_actions = np.zeros((n_trees, cap), dtype=np.int64)
+    active = ~tree.terminal[:, 0]
+    leaf_value = np.zeros(n_trees, dtype=np.float64)
     for sim in range(settings.num_simulations):
         parent, action, depth = _select(
             active,
-            forest.children,
-            forest.visits,
-            forest.value_sum,
-            forest.prior,
-            forest.legal,
-            forest.terminal,
+            tree.children,
+            tree.visits,
+            tree.value_sum,
+            tree.prior,
+            tree.legal,
+            tree.terminal,
             settings.c_puct,
             path_nodes,
             path_actions,
@@ -215,91 +257,38 @@ def search(
         leaf_value[:] = 0.0
         ex = np.flatnonzero(action >= 0)
         if ex.size:
-            leaf_value[ex] = _expand(
-                config, forest, ex, parent[ex], action[ex], focal_t, seats, goals_t,
-                stream_uniforms(tree_seeds[ex], sim, n - 1), policy_value, opponents,
-            )  # fmt: skip
+            leaf_value[ex] = _expand(tree, recurrent_fn, ex, parent[ex], action[ex], sim)
         _backup(
             active,
             leaf_value,
             path_nodes,
             path_actions,
             depth,
-            forest.reward,
-            forest.visits,
-            forest.value_sum,
+            tree.reward,
+            tree.visits,
+            tree.value_sum,
             settings.gamma,
         )
-    root_q = forest.value_sum[:, 0] / (1 + forest.visits[:, 0])
     return SearchResult(
-        q=root_q.reshape(n_dec, n_trees, NUM_ACTIONS),
-        visits=forest.visits[:, 0].reshape(n_dec, n_trees, NUM_ACTIONS),
-        legal=forest.legal[::n_trees, 0],
+        q=tree.q(0), visits=tree.visits[:, 0].copy(), legal=tree.legal[:, 0].copy(), tree=tree
     )
 
 
-def _evaluate(forest, trees, nodes, focal_t, policy_value) -> np.ndarray:
-    """Priors, legality and terminal flags of new nodes; returns their values (0 if terminal)."""
-    states = forest.states.select(trees * forest.capacity + nodes)
-    obs, mask = observe(states)
-    rows = np.arange(len(trees))
-    focal = focal_t[trees]
-    terminal = ~states.alive[rows, focal] | states.over
-    forest.terminal[trees, nodes] = terminal
-    values = np.zeros(len(trees), dtype=np.float64)
-    for o in np.unique(forest.owner[trees[~terminal]]):
-        live = np.flatnonzero(~terminal & (forest.owner[trees] == o))
-        priors, v = policy_value[o](obs[live, focal[live]], states.t[live], mask[live, focal[live]])
-        forest.prior[trees[live], nodes[live]] = priors
-        forest.legal[trees[live], nodes[live]] = mask[live, focal[live]] > 0
-        values[live] = v
-    return values
+def _expand(tree: Tree, recurrent_fn: RecurrentFn, trees, parents, actions, sim) -> np.ndarray:
+    """Give each selected edge a new node, evaluated by the model; returns the leaf values."""
+    children = tree.count[trees].copy()
+    tree.count[trees] += 1
+    out = recurrent_fn(trees, parents, actions, children, sim)
+    tree.children[trees, parents, actions] = children
+    tree.reward[trees, parents, actions] = out.reward
+    return tree.set_nodes(trees, children, out.prior, out.legal, out.value, out.terminal)
 
 
-def _expand(
-    config, forest, ex, parents, actions, focal_t, seats, goals_t, uniforms, policy_value, opponents
-) -> np.ndarray:
-    cap = forest.capacity
-    missing = ~forest.opponent_ready[ex, parents]
-    if missing.any():
-        _cache_opponents(forest, ex[missing], parents[missing], seats, goals_t, opponents)
-    probs = forest.opponent[ex, parents]  # (E, K, 7)
-    sampled = (probs.cumsum(-1) < uniforms[..., None] * probs.sum(-1, keepdims=True)).sum(-1)
-    sampled = np.minimum(sampled, NUM_ACTIONS - 1)
-    joint = np.full((len(ex), config.num_players), STAY, dtype=np.int64)
-    rows = np.arange(len(ex))
-    joint[rows, focal_t[ex]] = actions
-    joint[rows[:, None], seats[ex]] = sampled
-    states = forest.states.select(ex * cap + parents)
-    _, rewards, _, _ = rules_step(config, states, joint, inplace=True)
-    child = forest.count[ex].copy()
-    forest.count[ex] += 1
-    forest.states.assign(ex * cap + child, states)
-    forest.children[ex, parents, actions] = child
-    forest.reward[ex, parents, actions] = rewards[rows, focal_t[ex]]
-    return _evaluate(forest, ex, child, focal_t, policy_value)
-
-
-def _cache_opponents(forest, trees, nodes, seats, goals_t, opponents) -> None:
-    """Co-players' action distributions at these nodes, under each tree's sampled goals."""
-    states = forest.states.select(trees * forest.capacity + nodes)
-    obs, mask = observe(states)
-    rows = np.arange(len(trees))[:, None]
-    views, masks = obs[rows, seats[trees]], mask[rows, seats[trees]]  # (M, K, ...)
-    k = np.arange(seats.shape[1])[None, :]
-    for o in np.unique(forest.owner[trees]):
-        sel = np.flatnonzero(forest.owner[trees] == o)
-        present = states.alive[sel[:, None], seats[trees[sel]]]
-        probs = opponents[o].probs(views[sel], states.t[sel], masks[sel], present)  # (m,K,G,7)
-        goal = np.minimum(goals_t[trees[sel]], probs.shape[2] - 1)
-        forest.opponent[trees[sel], nodes[sel]] = probs[np.arange(len(sel))[:, None], k, goal]
-    forest.opponent_ready[trees, nodes] = True
-
-
-def _add_root_noise(forest, tree_seeds, settings: SearchSettings) -> None:
-    for tr in np.flatnonzero(~forest.terminal[:, 0]):
-        legal = np.flatnonzero(forest.legal[tr, 0])
-        rng = np.random.default_rng(int(tree_seeds[tr]))
+def _add_root_noise(tree: Tree, seeds: np.ndarray, settings: SearchSettings) -> None:
+    """Mix Dirichlet noise into each live root's legal priors, from the tree's own seed."""
+    for tr in np.flatnonzero(~tree.terminal[:, 0]):
+        legal = np.flatnonzero(tree.legal[tr, 0])
+        rng = np.random.default_rng(int(seeds[tr]))
         noise = rng.dirichlet(np.full(len(legal), settings.dirichlet_alpha))
         eps = settings.dirichlet_epsilon
-        forest.prior[tr, 0, legal] = (1 - eps) * forest.prior[tr, 0, legal] + eps * noise
+        tree.prior[tr, 0, legal] = (1 - eps) * tree.prior[tr, 0, legal] + eps * noise

@@ -67,7 +67,7 @@ class RandomAgent:
             raise RuntimeError("call reset(agent_id) before act()")
         return check_observation(self.config, observation)
 
-    def end_episode(self, final_state: Any = None) -> None:
+    def end_episode(self, outcome: Mapping[str, int] | None = None) -> None:
         """Nothing to learn."""
 
 

@@ -6,13 +6,14 @@ Example: ``tom-arena hop nearest_stag nearest_stag nearest_hare --episodes 10 --
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
-from ..cli_args import parse_key_values
+from ..cli_args import add_common_options, planner_settings, read_common_options, usage_errors
 from .match import play
 from .report import write_outputs
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tom-arena", description=__doc__)
     parser.add_argument(
         "lineup",
@@ -21,48 +22,54 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--episodes", type=int, default=10, help="episodes per match (K)")
     parser.add_argument("--matches", type=int, default=8, help="matches, played at once")
-    parser.add_argument("--seed", type=int, default=0, help="match seeds: seed .. seed+matches-1")
     parser.add_argument("--out", default="runs/arena", help="folder for the outputs")
-    parser.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="game setting, e.g. --env grid_size=[6,6] (default: the checkpoints' game)",
+    add_common_options(
+        parser,
+        settings="a planner option for every planner, e.g. --set num_simulations=50 "
+        "(or planner.num_simulations=50; repeatable)",
     )
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="planner option for every planner, e.g. --set num_simulations=50",
-    )
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     parser.add_argument("--workers", type=int, default=0, help="Ray tasks (0: this process)")
     parser.add_argument("--gif", action="store_true", help="GIF replays of the first match")
-    parser.add_argument("--no-progress", action="store_true")
+    return parser
+
+
+def parse_args(
+    argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None
+) -> argparse.Namespace:
+    """The command line as ``play`` keywords (``env_config``, ``planner_options``, ``seeds``, ...)
+    plus ``out``; a value that cannot be read exits with status 2."""
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
+    common = read_common_options(parser, args)
     if args.gif:
         try:
             import imageio  # noqa: F401  (checked now, not after the matches)
         except ImportError:
             parser.error("--gif needs imageio: pip install 'staghunt-tom[render]'")
-    try:
-        env = parse_key_values(args.env, "--env")
-        result = play(
-            args.lineup,
-            args.episodes,
-            range(args.seed, args.seed + args.matches),
-            env_config=env or None,
-            planner_options=parse_key_values(args.set),
-            device=args.device,
-            workers=args.workers,
-            record_frames=args.gif,
-            progress=not args.no_progress,
-        )
-    except ValueError as e:
-        parser.error(str(e))
-    paths = write_outputs(result, args.out)
+    seed = common.seed or 0
+    with usage_errors(parser):
+        planner_options = planner_settings(common.settings)
+    return argparse.Namespace(
+        lineup=args.lineup,
+        episodes=args.episodes,
+        seeds=range(seed, seed + args.matches),
+        env_config=common.env or None,  # none given: the checkpoints' game
+        planner_options=planner_options,
+        device=common.device or "auto",
+        workers=args.workers,
+        record_frames=args.gif,
+        progress=common.progress,
+        out=args.out,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    options = vars(parse_args(argv, parser))
+    out = options.pop("out")
+    with usage_errors(parser):
+        result = play(**options)
+    paths = write_outputs(result, out)
     print(paths["markdown"].read_text())
     print("written:", ", ".join(str(p) for p in paths.values()))
 

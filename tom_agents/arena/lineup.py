@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import torch
-
 from staghunt_env import StagHuntConfig
 from staghunt_env.config import check_same_config
 
-from ..agents.planner import CHECKPOINT_FORMAT, PlannerAgent
+from ..loading import load_planners
+from ..planner import PlannerAgent
 from ..registry import Agent, make_agent, registered_agents
 
 Source = Callable[[int, int], Agent]
@@ -27,7 +26,7 @@ def checkpoint_config(spec: str) -> StagHuntConfig | None:
     """The env configuration a ``ppo:``/``checkpoint:`` spec was trained for (None for names)."""
     kind, _, path = spec.partition(":")
     if kind == "checkpoint":
-        return _read_checkpoint(path)[0]
+        return load_planners(path, "cpu")[0]
     if kind == "ppo":
         from ..ppo import checkpoint_env_config
 
@@ -55,7 +54,7 @@ def agent_source(
             "ppo", env_config, seed=seed, device=device, checkpoint=path
         )
     if kind == "checkpoint" and path:
-        config, owners = _read_checkpoint(path, device)
+        config, owners = load_planners(path, device)
         check_same_config(env_config, config.to_dict(), f"{path} was trained for")
         return lambda seat, seed: owners[0 if len(owners) == 1 else seat].follower(seed, **changes)
     if spec not in registered_agents():
@@ -68,25 +67,3 @@ def agent_source(
         probe.to(device)
         return lambda seat, seed: probe.follower(seed, **changes)
     return lambda seat, seed: make_agent(spec, env_config, seed=seed)
-
-
-def _read_checkpoint(path: str, device: str = "cpu") -> tuple[StagHuntConfig, list[PlannerAgent]]:
-    """A planner checkpoint (``PlannerAgent.save``) or a self-play checkpoint: (config, owners)."""
-    from ..selfplay import checkpoint as selfplay_checkpoint
-    from ..selfplay.train import load_owners
-
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:  # torch raises many kinds of error for a missing or corrupt file
-        raise ValueError(f"cannot read checkpoint {path}: {e}") from e
-    fmt = data.get("format") if isinstance(data, dict) else None
-    if fmt == CHECKPOINT_FORMAT:
-        config = StagHuntConfig.make(**data["env_config"])
-        return config, [PlannerAgent(config, device=device, checkpoint=path, **data["options"])]
-    if fmt == selfplay_checkpoint.FORMAT:
-        owners = load_owners(data, device)
-        return owners[0].config, owners
-    raise ValueError(
-        f"{path} is neither a planner checkpoint nor a self-play checkpoint "
-        "(for a PPO model use 'ppo:PATH')"
-    )

@@ -3,7 +3,7 @@
 Episode k of the match with seed s is laid out from ``default_rng([s, k])``, whatever the
 lineup, so lineups played on the same seeds meet the same layouts (paired comparisons). All
 matches play episode k together in one :class:`~staghunt_env.BatchedStagHunt`, and every step
-decides all live agents at once (:func:`~tom_agents.batched_play.act_all`: one search for all
+decides all live agents at once (:class:`~tom_agents.runner.Runner`: one search for all
 planners, one forward per PPO model).
 """
 
@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig, render, rules
+from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig, rules
 from staghunt_env.config import config_from
+from staghunt_env.spec import CAUGHT_NOTHING, Catch, agent_index
 
-from ..batched_play import CATCH_NAMES, NOTHING, caught_in_step, decide
 from ..devices import resolve_device
+from ..runner import Episode, Runner
 from .lineup import agent_source, checkpoint_config
 
 
@@ -63,7 +64,7 @@ class ArenaResult:
                         "seat": i,
                         "agent": spec,
                         "reward": float(self.rewards[m, k, i]),
-                        "caught": CATCH_NAMES[int(self.caught[m, k, i])],
+                        "caught": Catch(int(self.caught[m, k, i])).name.lower(),
                         "catch_step": int(self.catch_step[m, k, i]),
                     }
                     for j in range(n):
@@ -193,45 +194,29 @@ def _play_episode(config, players, seeds, k, record_frames, bar) -> dict[str, An
     games = BatchedStagHunt(b, seed=k, config=config)  # its own resets go unused: see assign
     start = [rules.initial_state(config, np.random.default_rng([s, k])) for s in seeds]
     games.assign(np.arange(b), GameState.concatenate(start))
-    obs, mask = games.observe()
-    for game in players:
-        for i, agent in enumerate(game):
-            agent.reset(f"hunter_{i}")
     out = {
         "rewards": np.zeros((b, n)),
-        "caught": np.full((b, n), NOTHING),
+        "caught": np.full((b, n), CAUGHT_NOTHING),
         "catch_step": np.full((b, n), -1),
         "prior": np.full((b, n, n), np.nan),
         "belief": np.full((b, n, n), np.nan),
     }
-    replay = start[0]
-    frames = [render.rgb_array(replay)] if record_frames else []
-    done = np.zeros(b, dtype=bool)
-    t = 0
-    while not done.all():
-        playing = games.state.alive & ~games.state.over[:, None] & ~done[:, None]
-        joint, _ = decide(games, players, obs, mask, skip=done)
-        if record_frames and not done[0]:
-            replay = rules.step(config, replay, joint[:1])[0]
-            frames.append(render.rgb_array(replay))
-        obs, mask, _, _, _ = games.step(joint)
-        t += 1
-        caught = caught_in_step(games, playing, joint)
-        new = caught != NOTHING
-        out["caught"][new] = caught[new]
-        out["catch_step"][new] = t
-        ended = games.episode_ended & ~done
-        for g in np.flatnonzero(ended):
-            out["rewards"][g] = games.final_returns[g]
-            for i, agent in enumerate(players[g]):
-                agent.end_episode(final_state=games.final_grid[g].copy())
-                report = getattr(agent, "belief_report", None)
-                for other, (prior, belief) in (report() if report else {}).items():
-                    j = int(other.removeprefix("hunter_"))
-                    out["prior"][g, i, j], out["belief"][g, i, j] = prior, belief
-        done |= ended
-        bar.update(int(ended.sum()))
-    out["frames"] = frames
+
+    def record(episode: Episode) -> None:
+        g = episode.game
+        out["rewards"][g] = episode.returns
+        out["caught"][g] = episode.caught
+        out["catch_step"][g] = episode.catch_step
+        for i, agent in enumerate(players[g]):
+            report = getattr(agent, "belief_report", None)
+            for other, (prior, belief) in (report() if report else {}).items():
+                j = agent_index(other)
+                out["prior"][g, i, j], out["belief"][g, i, j] = prior, belief
+        bar.update(1)
+
+    runner = Runner(games, players, one_episode=True, record_game=0 if record_frames else None)
+    runner.run(record)
+    out["frames"] = runner.frames
     return out
 
 

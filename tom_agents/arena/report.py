@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..batched_play import HARE, NOTHING, STAG
+from staghunt_env.spec import Catch
+
 from ..stats import bootstrap_ci
 from .match import ArenaResult
 
@@ -51,7 +52,7 @@ def summary_markdown(result: ArenaResult) -> str:
     for spec in specs:
         seats = result.seats_of(spec)
         caught = result.caught[:, :, seats]
-        rates = [float((caught == c).mean()) for c in (STAG, HARE, NOTHING)]
+        rates = [float((caught == c).mean()) for c in (Catch.STAG, Catch.HARE, Catch.NOTHING)]
         ci = bootstrap_ci(spec_rewards(result, spec).mean(axis=1))
         lines.append(
             f"| {spec} | {','.join(map(str, seats))} | {format_ci(*ci)} | "

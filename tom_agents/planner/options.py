@@ -53,3 +53,34 @@ class PlannerOptions:
         """The search part of these options (the fields both share by name)."""
         names = [f.name for f in dataclasses.fields(SearchSettings)]
         return SearchSettings(**{name: getattr(self, name) for name in names})
+
+    @classmethod
+    def from_dict(cls, values: dict) -> PlannerOptions:
+        """Options from plain data (a checkpoint's or a TOML file's): lists become tuples."""
+        check_option_names(values)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        return cls(
+            **{
+                k: tuple(v) if isinstance(v, list) and "tuple" in str(fields[k].type) else v
+                for k, v in values.items()
+            }
+        )
+
+
+def check_option_names(options: dict, context: str = "") -> None:
+    """A ValueError naming the keys that are not planner options."""
+    unknown = sorted(set(options) - {f.name for f in dataclasses.fields(PlannerOptions)})
+    if unknown:
+        raise ValueError(f"unknown planner option(s) {unknown} {context}".rstrip())
+
+
+def check_shared_options(
+    have: PlannerOptions, want: PlannerOptions, source: str = "", network_only: bool = False
+) -> None:
+    """Options that shape the shared networks must agree (ValueError naming those that differ)."""
+    names = NETWORK_OPTIONS if network_only else SHARED_OPTIONS
+    differ = [k for k in names if getattr(have, k) != getattr(want, k)]
+    if differ:
+        detail = ", ".join(f"{k}={getattr(have, k)!r} vs {getattr(want, k)!r}" for k in differ)
+        where = f"{source} has" if source else "options"
+        raise ValueError(f"{where} {detail}: these belong to the shared networks and must agree")

@@ -20,47 +20,30 @@ from staghunt_env import StagHuntConfig
 from staghunt_env.config import check_same_config
 from staghunt_env.rules import NUM_ACTIONS
 
+from ..checkpoints import CheckpointError
 from ..devices import resolve_device
 from ..perception import check_observation
-
-ENV_CONFIG_ATTR = "staghunt_env_config"  # the model attribute that records the training game
+from .checkpoint import ENV_CONFIG_ATTR, read_checkpoint
 
 # (absolute path, device) -> ((mtime_ns, size) of the file when read, model): one model per file
 _MODELS: dict[tuple[str, str], tuple[tuple[int, int], PPO]] = {}
 
 
-def read_checkpoint(path: str | os.PathLike, device: str | torch.device = "auto") -> PPO:
-    """A fresh copy of the PPO model in ``path``, or a ValueError naming the file and why.
-
-    The file is opened as given: no ``.zip`` is guessed, unlike ``PPO.load(str)``.
-    """
-    try:
-        with open(path, "rb") as f:
-            model = PPO.load(f, device=resolve_device(device))
-    except Exception as e:  # zipfile, json, torch and SB3 raise many kinds of error
-        raise ValueError(f"cannot read PPO checkpoint {path}: {e}") from e
-    model.policy.set_training_mode(False)
-    return model
-
-
-def stored_env_config(model: PPO, path: str | os.PathLike) -> StagHuntConfig:
-    """The game ``model`` was trained on (``train_ppo`` records it), or a ValueError."""
-    stored = getattr(model, ENV_CONFIG_ATTR, None)
-    if not isinstance(stored, dict):
-        raise ValueError(f"{path} is not a tom_agents PPO checkpoint (no stored env configuration)")
-    return StagHuntConfig.make(**stored)
+def stored_env_config(model: PPO) -> StagHuntConfig:
+    """The game ``model`` was trained on (its checkpoint records it)."""
+    return StagHuntConfig.make(**getattr(model, ENV_CONFIG_ATTR))
 
 
 def check_env_config(model: PPO, env_config: StagHuntConfig, path: str | os.PathLike) -> None:
     """Refuse a model trained for another game. ``prosocial`` may differ: it shapes the rewards
     of training, not what the policy sees, so a prosocial policy plays the selfish game too."""
-    theirs = stored_env_config(model, path).to_dict()
+    theirs = stored_env_config(model).to_dict()
     check_same_config(env_config, theirs, f"checkpoint {path} is for", ignore=("prosocial",))
 
 
 def checkpoint_env_config(path: str | os.PathLike) -> StagHuntConfig:
     """The game a PPO checkpoint plays: the one it was trained on, with selfish rewards."""
-    config = stored_env_config(shared_model(path, "cpu"), path)
+    config = stored_env_config(shared_model(path, "cpu"))
     return dataclasses.replace(config, prosocial=False)
 
 
@@ -71,7 +54,7 @@ def shared_model(path: str | os.PathLike, device: str | torch.device = "auto") -
     try:
         stat = os.stat(path)
     except OSError as e:
-        raise ValueError(f"cannot read PPO checkpoint {path}: {e}") from e
+        raise CheckpointError(path, f"{type(e).__name__}: {e.strerror or e}") from e
     stamp = (stat.st_mtime_ns, stat.st_size)
     cached = _MODELS.get(key)
     if cached is None or cached[0] != stamp:

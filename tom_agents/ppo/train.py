@@ -4,13 +4,14 @@ This stands in for the paper's A3C. SuperSuit turns each game copy into one vect
 hunter, so every hunter's experience trains the same MlpPolicy on its flattened grid. Plain PPO
 has no action masks: an illegal action is run by the env as STAY; ``PPOAgent`` masks at play time.
 
-    tom-train-ppo --out runs/ppo/ppo.zip --timesteps 200000 --env grid_size=[5,5]
+    tom-train-ppo --out runs/ppo/ppo.safetensors --timesteps 200000 --env grid_size=[5,5]
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import os
 import time
 import warnings
@@ -28,17 +29,24 @@ from tqdm import tqdm
 import staghunt_env
 from staghunt_env import StagHuntConfig
 
-from ..atomic import atomic_write
-from ..cli_args import parse_key_values
+from ..cli_args import (
+    ENV_SCHEMA,
+    add_common_options,
+    merge_layers,
+    read_common_options,
+    schema_of,
+    usage_errors,
+)
 from ..devices import resolve_device
-from .agent import ENV_CONFIG_ATTR, check_env_config, read_checkpoint
+from .agent import check_env_config
+from .checkpoint import PPO_KEYWORDS, new_model, read_checkpoint, save_checkpoint
 
 
 @dataclasses.dataclass
 class PPOConfig:
     """A PPO run. ``total_timesteps`` counts agent-steps (one per hunter per game step)."""
 
-    out: str = "runs/ppo/ppo.zip"
+    out: str = "runs/ppo/ppo.safetensors"  # a tom_agents.checkpoints file (kind "ppo")
     env: dict[str, Any] = dataclasses.field(default_factory=dict)  # StagHuntConfig keywords
     prosocial: bool = False  # every hunter is rewarded with the hunters' mean reward
     total_timesteps: int = 200_000
@@ -117,9 +125,15 @@ def make_vec_env(env_config: StagHuntConfig, num_envs: int, seed: int) -> VecEnv
         return VecMonitor(vec_env)
 
 
-def save_checkpoint(model: PPO, path: Path) -> None:
-    """Write atomically; SB3 gets an open file, so it does not append ``.zip`` to ``path``."""
-    atomic_write(path, model.save)
+def ppo_keywords(config: PPOConfig) -> dict[str, Any]:
+    """Every ``PPO(...)`` keyword a checkpoint records: ``config``'s, and SB3's defaults for the
+    rest, written out so that a resumed run keeps them whatever a later SB3 defaults to."""
+    defaults = inspect.signature(PPO.__init__).parameters
+    keywords = {name: defaults[name].default for name in PPO_KEYWORDS}
+    for name in ("learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "ent_coef"):
+        keywords[name] = getattr(config, name)
+    keywords["policy_kwargs"] = {"net_arch": list(config.net_arch)}
+    return keywords
 
 
 class CheckpointCallback(BaseCallback):
@@ -162,8 +176,9 @@ def train_ppo(config: PPOConfig, resume: bool = False) -> Path:
     """Train until ``config.total_timesteps`` and write the checkpoint to ``config.out``.
 
     The checkpoint is rewritten atomically every ``checkpoint_every`` timesteps and at the end;
-    it records the game configuration (``PPOAgent`` checks it). With ``resume``, training goes on
-    from the checkpoint at ``config.out`` when there is one, keeping its PPO hyperparameters.
+    it records the game configuration (``PPOAgent`` checks it), the PPO hyperparameters, the
+    weights and the optimizer state (:mod:`tom_agents.ppo.checkpoint`). With ``resume``, training
+    goes on from the checkpoint at ``config.out`` when there is one, keeping its hyperparameters.
     TensorBoard logs go to ``tensorboard/`` next to the checkpoint. Like SB3's own ``seed=``,
     this seeds the global random, numpy and torch generators, from ``seed`` plus the timesteps
     already done; a run is reproducible on the same machine and device.
@@ -178,20 +193,13 @@ def train_ppo(config: PPOConfig, resume: bool = False) -> Path:
     vec_env = make_vec_env(env_config, config.num_envs, config.seed + done)
     tensorboard_log = str(out.parent / "tensorboard")
     if model is None:
-        model = PPO(
-            "MlpPolicy",
+        model = new_model(
             vec_env,
-            learning_rate=config.learning_rate,
-            n_steps=config.n_steps,
-            batch_size=config.batch_size,
-            n_epochs=config.n_epochs,
-            gamma=config.gamma,
-            ent_coef=config.ent_coef,
-            policy_kwargs={"net_arch": list(config.net_arch)},
+            env_config,
+            ppo_keywords(config),
             tensorboard_log=tensorboard_log,
             device=resolve_device(config.device),
         )
-        setattr(model, ENV_CONFIG_ATTR, env_config.to_dict())
     else:
         model.set_env(vec_env)
         model.tensorboard_log = tensorboard_log  # the folder may have moved with the checkpoint
@@ -219,38 +227,34 @@ def _load_for_resume(out: Path, config: PPOConfig, env_config: StagHuntConfig) -
     return model
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    defaults = PPOConfig()
+def parse_args(argv: Sequence[str] | None = None) -> tuple[PPOConfig, bool]:
+    """(the run's config, resume?) from the command line; a bad value exits with status 2."""
     parser = argparse.ArgumentParser(prog="tom-train-ppo", description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=defaults.out, help="checkpoint file (%(default)s)")
+    parser.add_argument("--out", help=f"checkpoint file ({PPOConfig.out})")
     parser.add_argument("--prosocial", action="store_true", help="reward every hunter the mean")
-    parser.add_argument("--timesteps", type=int, default=defaults.total_timesteps)
-    parser.add_argument("--num-envs", type=int, default=defaults.num_envs, help="game copies")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a StagHuntConfig keyword, e.g. grid_size=[5,5]; repeatable",
+    parser.add_argument("--timesteps", type=int, help=f"agent-steps ({PPOConfig.total_timesteps})")
+    parser.add_argument("--num-envs", type=int, help=f"game copies ({PPOConfig.num_envs})")
+    add_common_options(
+        parser,
+        settings="a PPOConfig field, e.g. --set learning_rate=1e-4 (repeatable)",
+        config=True,
     )
-    parser.add_argument("--device", default=defaults.device)
     parser.add_argument("--resume", action="store_true", help="continue the checkpoint at --out")
-    parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    try:
-        config = PPOConfig(
-            out=args.out,
-            env=parse_key_values(args.env, "--env"),
-            prosocial=args.prosocial,
-            total_timesteps=args.timesteps,
-            num_envs=args.num_envs,
-            seed=args.seed,
-            device=args.device,
-            progress=not args.no_progress,
-        )
-    except ValueError as e:
-        parser.error(str(e))
+    common = read_common_options(parser, args)
+    layers = common.layers(
+        out=args.out,
+        prosocial=True if args.prosocial else None,
+        total_timesteps=args.timesteps,
+        num_envs=args.num_envs,
+    )
+    with usage_errors(parser):
+        values = merge_layers({}, layers, schema_of(PPOConfig, env=ENV_SCHEMA))
+        return PPOConfig(**values), args.resume
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    config, resume = parse_args(argv)
     start = time.perf_counter()
-    path = train_ppo(config, resume=args.resume)
+    path = train_ppo(config, resume=resume)
     print(f"PPO checkpoint: {path} ({time.perf_counter() - start:.1f} s)")

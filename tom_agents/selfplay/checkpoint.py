@@ -1,27 +1,133 @@
-"""Checkpoints that survive a kill: atomic writes, the newest good one found on resume."""
+"""Self-play checkpoints: the whole state of a run as data (:mod:`tom_agents.checkpoints`), written
+atomically, the newest good one found on resume.
+
+A checkpoint holds the run's configuration, counters, metrics and evaluations, torch's RNG
+state, every network owner (weights, optimisers, RNG) and, for runs that play in this process,
+the games in flight and every player's seat (beliefs, perception, records), so that a resumed
+run continues exactly as an unbroken one would.
+"""
 
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
-from ..atomic import atomic_write
+from staghunt_env import GameState
 
-FORMAT = "tom_agents.selfplay/1"
-PATTERN = "checkpoint_{:06d}.pt"
+from .. import checkpoints
+from ..checkpoints import CheckpointError
+from ..planner.seat import columns_of, rows_of
+
+if TYPE_CHECKING:
+    from .train import Trainer
+
+KIND = "selfplay"
+PATTERN = "checkpoint_{:06d}.safetensors"
+GLOB = "checkpoint_*.safetensors"
+
+# Settings a resumed run may change without changing what was trained so far.
+_RESUMABLE_CHANGES = {
+    "iterations",
+    "progress",
+    "device",
+    "workers",
+    "ray_address",
+    "out_dir",
+    "torch_threads",
+}
+
+__all__ = ["CheckpointError", "latest_good_checkpoint", "read_checkpoint", "save_checkpoint"]
 
 
-def save_atomic(payload: dict[str, Any], path: Path) -> None:
-    """Write the checkpoint whole or not at all (:func:`~tom_agents.atomic.atomic_write`)."""
-    atomic_write(path, lambda f: torch.save({"format": FORMAT, **payload}, f))
+def trainer_state(trainer: Trainer) -> dict[str, Any]:
+    """Everything a run holds, as tensors and plain data."""
+    state: dict[str, Any] = {
+        "config": trainer.config.to_dict(),
+        "iteration": trainer.iteration,
+        "metrics": trainer.metrics,
+        "evaluations": trainer.evaluations,
+        "torch_rng": torch.get_rng_state(),
+        "owners": [_agent_state(o) | {"networks": o.networks.state_dict()} for o in trainer.owners],
+        "opponent_pools": [columns_of(pools) for pools in trainer.opponent_pools],
+        "rollout": None,
+    }
+    rollout = trainer.rollout
+    if rollout is not None:
+        snapshot = rollout.games.get_state()
+        runner = rollout.runner
+        state["rollout"] = {
+            "games": {
+                "game": snapshot["game"].arrays(),
+                "returns": snapshot["returns"],
+                "rng": snapshot["rng"],
+            },
+            "runner": {
+                "caught": runner.caught,
+                "catch_step": runner.catch_step,
+                "length": runner.length,
+            },
+            "players": [[_agent_state(p) for p in game] for game in rollout.players],
+            "ranked": None if rollout.ranked is None else list(rollout.ranked.buffer),
+        }
+    return state
 
 
-def save_checkpoint(run_dir: Path, iteration: int, payload: dict[str, Any], keep: int) -> Path:
-    path = run_dir / "checkpoints" / PATTERN.format(iteration)
-    save_atomic(payload, path)
+def restore_trainer(trainer: Trainer, state: dict[str, Any]) -> None:
+    """Put a state from :func:`trainer_state` into a trainer built from the same configuration."""
+    trainer.iteration = int(state["iteration"])
+    trainer.metrics = list(state["metrics"])
+    trainer.evaluations = dict(state["evaluations"])
+    torch.set_rng_state(state["torch_rng"])
+    for owner, saved in zip(trainer.owners, state["owners"], strict=True):
+        owner.networks.load_state_dict(saved["networks"])
+        _restore_agent(owner, saved)
+    trainer.opponent_pools = [rows_of(pools) for pools in state["opponent_pools"]]
+    rollout, saved = trainer.rollout, state["rollout"]
+    if rollout is None or saved is None:
+        return  # Ray actors start fresh games, as after a worker's restart
+    games = saved["games"]
+    rollout.games.set_state(
+        {
+            "config": rollout.games.config.to_dict(),
+            "game": GameState(**{k: np.asarray(v) for k, v in games["game"].items()}),
+            "returns": games["returns"],
+            "rng": games["rng"],
+        }
+    )
+    runner = rollout.runner
+    for name, value in saved["runner"].items():
+        getattr(runner, name)[...] = value
+    runner.obs, runner.mask = rollout.games.observe()
+    for game, states in zip(rollout.players, saved["players"], strict=True):
+        for agent, agent_state in zip(game, states, strict=True):
+            _restore_agent(agent, agent_state)
+    if rollout.ranked is not None:
+        rollout.ranked.buffer.clear()
+        rollout.ranked.buffer.extend(saved["ranked"])
+
+
+def _agent_state(agent) -> dict[str, Any]:
+    return {
+        "rng": agent.rng.bit_generator.state,
+        "seat": agent.seat.state_dict(),
+        "opponent_losses": agent.opponent_losses,
+    }
+
+
+def _restore_agent(agent, state: dict[str, Any]) -> None:
+    agent.rng.bit_generator.state = state["rng"]
+    agent.seat.load_state_dict(state["seat"])
+    agent.opponent_losses = list(state["opponent_losses"])
+
+
+def save_checkpoint(run_dir: Path, trainer: Trainer, keep: int) -> Path:
+    """Write the trainer's state atomically; keep the newest ``keep`` checkpoints."""
+    path = run_dir / "checkpoints" / PATTERN.format(trainer.iteration)
+    checkpoints.save(path, KIND, trainer_state(trainer))
     for old in list_checkpoints(run_dir)[:-keep]:
         old.unlink(missing_ok=True)
     return path
@@ -35,46 +141,29 @@ def remove_partial_writes(run_dir: Path) -> None:
 
 def list_checkpoints(run_dir: Path) -> list[Path]:
     """Checkpoints of a run, oldest first."""
-    return sorted((run_dir / "checkpoints").glob("checkpoint_*.pt"))
+    return sorted((run_dir / "checkpoints").glob(GLOB))
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used: corrupt, foreign, or from another configuration."""
+def read_checkpoint(path: Path, expected_config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Load one checkpoint, or raise CheckpointError saying what is wrong with it.
 
-
-def read_checkpoint(path: Path, expected_config: dict[str, Any]) -> dict[str, Any]:
-    """Load one checkpoint, or raise CheckpointError saying what is wrong with it."""
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:  # truncated or tampered files fail in many ways inside torch/pickle
-        raise CheckpointError(f"{path} is corrupt: {type(e).__name__}: {e}") from e
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a self-play checkpoint")
-    theirs = data.get("config", {})
-    differ = sorted(
-        k
-        for k in set(expected_config) | set(theirs)
-        if k not in _RESUMABLE_CHANGES and expected_config.get(k) != theirs.get(k)
-    )
-    if differ:
-        raise CheckpointError(f"{path} comes from a run with another configuration ({differ})")
-    return data
-
-
-# Settings a resumed run may change without changing what was trained so far.
-_RESUMABLE_CHANGES = {
-    "iterations",
-    "progress",
-    "device",
-    "workers",
-    "ray_address",
-    "out_dir",
-    "torch_threads",
-}
+    ``expected_config``: the configuration of the run resuming from it (None: any run's).
+    """
+    _, state = checkpoints.load(path, KIND)
+    if expected_config is not None:
+        theirs = state.get("config", {})
+        differ = sorted(
+            k
+            for k in set(expected_config) | set(theirs)
+            if k not in _RESUMABLE_CHANGES and expected_config.get(k) != theirs.get(k)
+        )
+        if differ:
+            raise CheckpointError(f"{path} comes from a run with another configuration ({differ})")
+    return state
 
 
 def latest_good_checkpoint(run_dir: Path, expected_config: dict[str, Any]):
-    """The newest checkpoint that loads; bad ones are reported by name and skipped."""
+    """(path, state) of the newest checkpoint that loads; bad ones are reported by name and skipped."""
     for path in reversed(list_checkpoints(run_dir)):
         try:
             return path, read_checkpoint(path, expected_config)

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
+from ..cli_args import add_common_options, read_common_options, usage_errors
 from ..stats import paired_bootstrap_ci
-from .config import PRESETS, load_config
+from .config import PRESETS, SelfPlayConfig, build_config
 from .train import train
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: Sequence[str] | None = None) -> tuple[SelfPlayConfig, bool]:
+    """(the run's config, resume?) from the command line; a bad value exits with status 2."""
     parser = argparse.ArgumentParser(prog="tom-selfplay", description=__doc__)
     parser.add_argument("--preset", choices=PRESETS, default="quick")
-    parser.add_argument("--config", help="a TOML file of settings (over the preset)")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one setting, e.g. --set iterations=20 (repeatable)",
+    add_common_options(
+        parser,
+        settings="a setting over the preset and --config, e.g. --set iterations=20 or "
+        "--set planner.num_simulations=16 (repeatable)",
+        config=True,
     )
     parser.add_argument("--name", help="run name: outputs go to runs/<name>/")
-    parser.add_argument("--device", help="auto (CUDA when available), cpu, cuda, cuda:1 ...")
     parser.add_argument("--workers", type=int, help="Ray actors playing the games (0: none)")
     parser.add_argument("--ray-address", help="an existing Ray cluster (default: start one)")
     parser.add_argument("--share-networks", action="store_true", help="one network for all seats")
@@ -29,19 +29,20 @@ def main(argv: list[str] | None = None) -> None:
         "--resume", action="store_true", help="continue from the latest good checkpoint"
     )
     args = parser.parse_args(argv)
-    overrides = list(args.set)
-    for key, value in (
-        ("name", args.name),
-        ("device", args.device),
-        ("workers", args.workers),
-        ("ray_address", args.ray_address),
-    ):
-        if value is not None:
-            overrides.append(f"{key}={value!r}" if isinstance(value, str) else f"{key}={value}")
-    if args.share_networks:
-        overrides.append("share_networks=true")
-    config = load_config(args.preset, args.config, overrides)
-    trainer = train(config, resume=args.resume)
+    common = read_common_options(parser, args)
+    layers = common.layers(
+        name=args.name,
+        workers=args.workers,
+        ray_address=args.ray_address,
+        share_networks=True if args.share_networks else None,
+    )
+    with usage_errors(parser):
+        return build_config(args.preset, layers), args.resume
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    config, resume = parse_args(argv)
+    trainer = train(config, resume=resume)
     last = trainer.metrics[-1] if trainer.metrics else {}
     print(f"run folder: {config.run_dir}")
     print(f"last iteration: {last}")

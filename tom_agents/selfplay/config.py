@@ -1,21 +1,37 @@
-"""Self-play configuration: one dataclass, presets, a TOML file and ``key=value`` overrides."""
+"""Self-play configuration: one dataclass, presets, a TOML file and ``key=value`` overrides.
+
+The planner's options are nested (``config.planner``, a ``[planner]`` table, ``planner.KEY``), not
+re-declared, so a default changes in one place. No planner option shares a name with a run
+setting, so ``num_simulations=16`` is read as ``planner.num_simulations=16`` too.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import sys
+import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10
-    import tomli as tomllib
+from staghunt_env import StagHuntConfig
 
-from ..cli_args import parse_key_values
+from ..cli_args import (
+    ENV_SCHEMA,
+    PLANNER_ALIASES,
+    PLANNER_SCHEMA,
+    check_device,
+    check_settings,
+    merge_layers,
+    parse_key_values,
+    read_toml,
+    schema_of,
+)
 from ..planner.options import PlannerOptions
 
 PRESETS = ("quick", "paper")
+OPPONENT_MODELS = ("learned", "goal_free", "uniform")  # HOP, direct-OM, plain MCTS
+# The players' own opponent-model learning is off: the trainer trains the models between iterations.
+DEFAULT_PLANNER = PlannerOptions(learn_opponents=False)
 
 
 @dataclasses.dataclass
@@ -27,33 +43,18 @@ class SelfPlayConfig:
     seed: int = 0
     device: str = "auto"
     env: dict[str, Any] = dataclasses.field(default_factory=dict)  # staghunt_env keywords
+    planner: PlannerOptions = DEFAULT_PLANNER  # search, networks, opponent models (SPEC section 2)
     num_games: int = 6  # games played at once (the original: 6 rollout workers)
     iterations: int = 100
     steps_per_iteration: int = 3000  # env steps (summed over agents) per training batch
     share_networks: bool = False  # one network for all seats instead of ToM1..ToMN
-    opponent_model: str = "learned"  # "learned" (HOP), "goal_free" (direct-OM), "uniform" (MCTS)
-    # search (SPEC section 2)
-    num_trees: int = 5
-    num_simulations: int = 200
-    c_puct: float = 1.0
-    gamma: float = 0.95
-    beta: float = 2.0
-    # policy-value learning (AlphaZero)
-    lr: float = 5e-4
+    # policy-value learning (AlphaZero; the learning rate is planner.lr)
     sgd_iterations: int = 15
     minibatch: int = 1024
     ranked_rewards: bool = False
     ranked_percentile: float = 75.0
     ranked_buffer: int = 1000
     ranked_initial: int = 100
-    # opponent models
-    opponent_lr: float = 5e-4
-    opponent_buffer_size: int = 1000
-    opponent_epochs: int = 15
-    opponent_minibatch: int = 512
-    belief_discount: float = 0.995
-    channels: tuple[int, int, int] = (16, 32, 32)
-    hidden: int = 512
     # bookkeeping
     checkpoint_every: int = 5
     keep_checkpoints: int = 3
@@ -65,23 +66,55 @@ class SelfPlayConfig:
     torch_threads: int = 1  # small networks run fastest on one thread per process
 
     def __post_init__(self) -> None:
-        self.channels = tuple(self.channels)
+        """Check every field's type (``planner`` may be a table of changes to the default)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        if isinstance(self.planner, PlannerOptions):
+            values["planner"] = dataclasses.asdict(self.planner)
+        checked = check_settings(values, SCHEMA, "SelfPlayConfig")
+        for name, value in checked.items():
+            setattr(self, name, value)
+        try:
+            self.planner = dataclasses.replace(DEFAULT_PLANNER, **checked.get("planner", {}))
+        except ValueError as e:
+            raise ValueError(f"SelfPlayConfig.planner: {e}") from e
         # TOML has no tuples: keep env values as lists so a run's config.toml reads back equal
-        self.env = {k: list(v) if isinstance(v, tuple) else v for k, v in self.env.items()}
-        positive = ("num_games", "iterations", "steps_per_iteration", "num_trees")
-        positive += ("num_simulations", "sgd_iterations", "minibatch", "checkpoint_every")
-        positive += ("torch_threads",)
-        for name in positive:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if self.opponent_model not in ("learned", "goal_free", "uniform"):
+        self.env = _plain(checked.get("env", {}))
+        self.device = check_device(self.device)
+        self._check_ranges()
+        try:  # an unplayable game is refused now, not when training starts
+            StagHuntConfig.make(**self.env)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"SelfPlayConfig.env: {e}") from e
+
+    def _check_ranges(self) -> None:
+        positive = ["num_games", "iterations", "steps_per_iteration", "sgd_iterations"]
+        positive += ["minibatch", "ranked_buffer", "checkpoint_every", "keep_checkpoints"]
+        positive += ["torch_threads"]
+        network = ["hidden", "opponent_buffer_size", "opponent_epochs", "opponent_minibatch"]
+        counts = [(name, getattr(self, name), 1) for name in positive]
+        counts += [(f"planner.{name}", getattr(self.planner, name), 1) for name in network]
+        counts += [(name, getattr(self, name), 0) for name in ("seed", "eval_episodes")]
+        counts += [(name, getattr(self, name), 0) for name in ("gif_every", "workers")]
+        counts += [("ranked_initial", self.ranked_initial, 0)]
+        counts += [("planner.channels", min(self.planner.channels), 1)]
+        for name, value, least in counts:
+            if value < least:
+                raise ValueError(f"SelfPlayConfig.{name} must be >= {least}, got {value}")
+        for name in ("lr", "opponent_lr"):
+            if getattr(self.planner, name) <= 0:
+                raise ValueError(f"SelfPlayConfig.planner.{name} must be > 0")
+        if not 0 <= self.ranked_percentile <= 100:
+            raise ValueError("SelfPlayConfig.ranked_percentile must be in [0, 100]")
+        if self.planner.opponent_model not in OPPONENT_MODELS:
             raise ValueError(
-                "opponent_model must be 'learned' (HOP), 'goal_free' (direct-OM) or 'uniform' "
-                f"(MCTS), got {self.opponent_model!r}"
+                "SelfPlayConfig.planner.opponent_model must be 'learned' (HOP), 'goal_free' "
+                f"(direct-OM) or 'uniform' (MCTS), got {self.planner.opponent_model!r}"
             )
-        if self.workers < 0:
-            raise ValueError(f"workers must be >= 0, got {self.workers}")
+        if self.planner.learn_opponents:
+            raise ValueError(
+                "SelfPlayConfig.planner.learn_opponents must be false: the trainer trains the "
+                "opponent models between iterations"
+            )
         if self.workers and self.num_games < self.workers:
             raise ValueError(f"num_games ({self.num_games}) must be >= workers ({self.workers})")
 
@@ -90,12 +123,16 @@ class SelfPlayConfig:
         return Path(self.out_dir) / self.name
 
     def planner_options(self) -> dict[str, Any]:
-        """The PlannerAgent options this run uses (learning is done by the trainer)."""
-        shared = {f.name for f in dataclasses.fields(PlannerOptions)} & set(self.to_dict())
-        return {**{name: getattr(self, name) for name in shared}, "learn_opponents": False}
+        """``planner`` as PlannerAgent keywords (what the trainer, workers and rollout pass on)."""
+        return dataclasses.asdict(self.planner)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Plain nested data (lists, no tuples), equal after a JSON or TOML round trip."""
+        return _plain(dataclasses.asdict(self))
+
+
+SCHEMA = schema_of(SelfPlayConfig, env=ENV_SCHEMA, planner=PLANNER_SCHEMA)
+assert not set(PLANNER_ALIASES) & set(SCHEMA), "a bare planner key would be ambiguous"
 
 
 def preset(name: str) -> SelfPlayConfig:
@@ -106,54 +143,58 @@ def preset(name: str) -> SelfPlayConfig:
         return SelfPlayConfig(
             name="quick",
             env={"grid_size": [6, 6], "max_block_components": 3, "max_cycles": 20},
+            planner=dataclasses.replace(
+                DEFAULT_PLANNER,
+                num_trees=2,
+                num_simulations=16,
+                lr=2e-3,
+                opponent_lr=2e-3,
+                opponent_buffer_size=300,
+                opponent_epochs=8,
+                opponent_minibatch=128,
+                channels=(8, 16, 16),
+                hidden=128,
+            ),
             num_games=16,
             iterations=60,
             steps_per_iteration=600,
             share_networks=True,  # 4x the data per network: learning shows within minutes
-            num_trees=2,
-            num_simulations=16,
             sgd_iterations=8,
             minibatch=256,
-            lr=2e-3,
-            opponent_lr=2e-3,
-            opponent_buffer_size=300,
-            opponent_epochs=8,
-            opponent_minibatch=128,
-            channels=(8, 16, 16),
-            hidden=128,
             checkpoint_every=10,
             eval_episodes=96,
         )
     raise ValueError(f"unknown preset {name!r}; presets: {PRESETS}")
 
 
-def load_config(
-    preset_name: str = "quick", path: str | Path | None = None, overrides: list[str] = ()
+def build_config(
+    preset_name: str, layers: Iterable[tuple[str, Mapping[str, Any]]]
 ) -> SelfPlayConfig:
-    """A preset, then a TOML file's keys, then ``key=value`` overrides (values parsed as TOML)."""
-    values = preset(preset_name).to_dict()
-    if path is not None:
-        with open(path, "rb") as f:
-            values.update(_checked(tomllib.load(f), f"config file {path}"))
-    values.update(_checked(parse_key_values(overrides), "--set"))
+    """A preset, then each ``(source, values)`` layer over it; tables merge key by key.
+
+    Values may be nested tables or dotted keys (``planner.num_simulations``); a bare planner
+    key stands for its dotted form. Errors are ValueErrors naming the source and the key.
+    """
+    values = merge_layers(preset(preset_name).to_dict(), layers, SCHEMA, PLANNER_ALIASES)
     return SelfPlayConfig(**values)
 
 
-def _checked(values: dict[str, Any], source: str) -> dict[str, Any]:
-    known = {f.name for f in dataclasses.fields(SelfPlayConfig)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"{source}: unknown setting(s) {unknown}")
-    return values
+def load_config(
+    preset_name: str = "quick", path: str | Path | None = None, overrides: Iterable[str] = ()
+) -> SelfPlayConfig:
+    """A preset, then a TOML file's keys, then ``key=value`` overrides (values parsed as TOML)."""
+    layers = [] if path is None else [(f"config file {path}", read_toml(path))]
+    layers.append(("--set", parse_key_values(overrides)))
+    return build_config(preset_name, layers)
 
 
 def to_toml(config: SelfPlayConfig) -> str:
-    """The resolved config as TOML (written beside the run's outputs)."""
+    """The resolved config as TOML (written beside the run's outputs): ``[env]``, ``[planner]``."""
     lines, tables = [], []
     for key, value in config.to_dict().items():
         if isinstance(value, dict):
             tables.append(f"\n[{key}]")
-            tables += [f"{k} = {_toml_value(v)}" for k, v in value.items()]
+            tables += [f"{k} = {_toml_value(v)}" for k, v in value.items() if v is not None]
         elif value is not None:
             lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines + tables) + "\n"
@@ -165,5 +206,14 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return json.dumps(value)  # JSON's string escapes are TOML's
     return repr(value)
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, all the way down (what TOML and JSON give back)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

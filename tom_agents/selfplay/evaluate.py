@@ -2,40 +2,38 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 import numpy as np
 
-from staghunt_env import BatchedStagHunt
+from staghunt_env import BatchedStagHunt, StagHuntConfig
 
-from ..batched_play import decide
+from ..planner import PlannerAgent
+from ..runner import Episode, Runner
 from .rollout import seat_owner
-
-if TYPE_CHECKING:
-    from .train import Trainer
 
 EVAL_SEED = 12345
 
 
-def evaluate_selfplay(trainer: Trainer, episodes: int, seed: int = EVAL_SEED) -> list[float]:
-    """Mean reward per agent in each of ``episodes`` self-play episodes (the same layouts every call)."""
-    config = trainer.env_config
-    n = config.num_players
-    games = BatchedStagHunt(episodes, seed=seed, config=config)
-    obs, mask = games.reset()
-    owners = trainer.owners
+def evaluate_selfplay(
+    env_config: StagHuntConfig,
+    owners: Sequence[PlannerAgent],
+    episodes: int,
+    seed: int = EVAL_SEED,
+) -> list[float]:
+    """Mean reward per agent in each of ``episodes`` self-play episodes of the owners' networks
+    (the same layouts every call)."""
+    n = env_config.num_players
+    games = BatchedStagHunt(episodes, seed=seed, config=env_config)
+    games.reset()
     players = [
         [owners[seat_owner(owners, i)].follower(seed + g * n + i) for i in range(n)]
         for g in range(episodes)
     ]
-    for game in players:
-        for i, agent in enumerate(game):
-            agent.reset(f"hunter_{i}")
-    done = np.zeros(episodes, dtype=bool)
     returns = np.zeros((episodes, n))
-    while not done.all():
-        joint, _ = decide(games, players, obs, mask, skip=done)
-        obs, mask, rewards, _, _ = games.step(joint)
-        returns += np.where(done[:, None], 0.0, rewards)
-        done |= games.episode_ended
+
+    def record(episode: Episode) -> None:
+        returns[episode.game] = episode.returns
+
+    Runner(games, players, one_episode=True).run(record)
     return returns.mean(axis=1).tolist()

@@ -1,4 +1,5 @@
-"""Learning from self-play: the AlphaZero loss, ranked rewards, and the opponent-model updates."""
+"""Learning from self-play: the AlphaZero loss and ranked rewards (opponent models learn in
+:mod:`tom_agents.planner.learning`)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from collections import deque
 import numpy as np
 import torch
 
-from ..agents.planner import PlannerAgent, select_goal, stack_opponent_steps
 from ..padding import padded_forward
+from ..planner import PlannerAgent
 
 
 def alphazero_loss(
@@ -56,7 +57,7 @@ def train_policy_value(
     """SGD on the AlphaZero loss; returns the mean losses of the first and the last pass."""
     device = agent.device
     tensors = {k: torch.from_numpy(np.ascontiguousarray(v)).to(device) for k, v in batch.items()}
-    net, optimizer = agent.policy_value, agent.optimizer
+    net, optimizer = agent.networks.policy_value, agent.networks.optimizer
     passes = []
     for _ in range(iterations):
         order = torch.from_numpy(agent.rng.permutation(len(batch["z"]))).to(device)
@@ -81,16 +82,3 @@ def train_policy_value(
         "policy_loss": float(last[1]),
         "value_loss": float(last[2]),
     }
-
-
-@torch.inference_mode()
-def opponent_accuracy(agent: PlannerAgent, k: int, buffer: list[tuple]) -> tuple[float, float]:
-    """On steps not yet trained on: how often the model's likeliest action (given the realised
-    goal) explains what the co-player did, and the same rate for a uniform guess among legal actions."""
-    views, t, masks, explains, goals = stack_opponent_steps(buffer, agent.device)
-    chosen = select_goal(agent.opponents.nets[k](views, t, masks), goals)
-    explains, legal = explains.cpu().numpy(), masks.cpu().numpy() > 0
-    guess = chosen.argmax(-1).cpu().numpy()
-    model = explains[np.arange(len(guess)), guess].mean()
-    uniform = ((explains & legal).sum(-1) / legal.sum(-1)).mean()
-    return float(model), float(uniform)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from staghunt_env import parallel_env
+from staghunt_env import StagHuntConfig
 
-from ..episode import play_episode
+from ..planner import PlannerAgent
+from ..runner import play_recorded
 from ..stats import paired_bootstrap_ci
 from .rollout import seat_owner
-
-if TYPE_CHECKING:
-    from .train import Trainer
 
 CURVES = (
     ("reward_mean", "mean reward per agent"),
@@ -65,16 +64,14 @@ def write_learning_curves(
     return path
 
 
-def write_gif(trainer: Trainer, path: Path, seed: int = 0) -> Path:
-    """One self-play episode of the current networks, rendered."""
+def write_gif(
+    env_config: StagHuntConfig, owners: Sequence[PlannerAgent], path: Path, seed: int = 0
+) -> Path:
+    """One self-play episode of the owners' current networks, rendered."""
     import imageio.v2 as imageio
 
-    env = parallel_env(render_mode="rgb_array", config=trainer.env_config)
-    owners = trainer.owners
-    agents = {
-        a: owners[seat_owner(owners, i)].follower(seed + i)
-        for i, a in enumerate(env.possible_agents)
-    }
-    frames, _ = play_episode(env, agents, seed=seed, render=True)
+    n = env_config.num_players
+    agents = [owners[seat_owner(owners, i)].follower(seed + i) for i in range(n)]
+    frames, _ = play_recorded(env_config, agents, seed=seed)
     imageio.mimsave(path, frames, duration=0.4, loop=0)
     return path

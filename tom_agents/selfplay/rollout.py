@@ -9,8 +9,8 @@ import numpy as np
 
 from staghunt_env import BatchedStagHunt, StagHuntConfig
 
-from ..agents.planner import PlannerAgent
-from ..batched_play import NOTHING, caught_in_step, decide
+from ..planner import PlannerAgent
+from ..runner import Episode, Runner
 from .learner import RankedRewards, value_targets
 
 
@@ -95,31 +95,22 @@ class SelfPlayRollout:
         self.gamma = gamma
         self.ranked = ranked
         self.games = BatchedStagHunt(len(players), seed=seed, config=env_config)
-        self.obs, self.mask = self.games.reset()
-        self.episode_len = np.zeros(len(players), dtype=np.int64)
-        self.caught = np.full((len(players), env_config.num_players), -1)
-        for game in players:
-            for i, agent in enumerate(game):
-                agent.reset(f"hunter_{i}")
+        self.games.reset()
+        self.runner = Runner(self.games, players)
 
     def collect(self, agent_steps: int) -> Collected:
         """Play until at least ``agent_steps`` agent decisions were made."""
         start = time.perf_counter()
         out = Collected(samples=[[] for _ in self.owners])
+        budget = [
+            [p.options.num_trees * p.options.num_simulations for p in game] for game in self.players
+        ]
         while out.agent_steps < agent_steps:
-            joint, live = decide(self.games, self.players, self.obs, self.mask)
-            playing = self.games.state.alive & ~self.games.state.over[:, None]
-            self.obs, self.mask, _, _, _ = self.games.step(joint)
-            self._note_catches(playing, joint)
+            state = self.games.state
+            live = np.argwhere(state.alive & ~state.over[:, None])
+            out.agent_steps += self.runner.step(lambda episode: self._finish(episode, out))
             out.env_steps += len(self.players)
-            out.agent_steps += len(live)
-            out.simulations += sum(
-                self.players[g][i].options.num_trees * self.players[g][i].options.num_simulations
-                for g, i in live
-            )
-            self.episode_len += 1
-            for g in np.flatnonzero(self.games.episode_ended):
-                out.episodes.append(self._finish_game(g, out))
+            out.simulations += sum(budget[g][i] for g, i in live)
         out.seconds = time.perf_counter() - start
         return out
 
@@ -130,44 +121,38 @@ class SelfPlayRollout:
         for game in self.players:
             for i, agent in enumerate(game):
                 owner = seat_owner(self.owners, i)
-                for k, buffer in enumerate(agent.opponent_buffers):
+                for k, buffer in enumerate(agent.seat.opponent_buffers):
                     pools[owner][k].extend(buffer)
                     buffer.clear()
         return pools
 
-    def _note_catches(self, playing: np.ndarray, joint: np.ndarray) -> None:
-        caught = caught_in_step(self.games, playing, joint)
-        self.caught[caught != NOTHING] = caught[caught != NOTHING]
-
-    def _finish_game(self, g: int, out: Collected) -> EpisodeStats:
+    def _finish(self, episode: Episode, out: Collected) -> None:
+        """A game's episode ended (its agents were told the outcome): its samples and stats."""
         right = total = 0
-        for i, agent in enumerate(self.players[g]):
-            agent.end_episode(final_state=self.games.final_grid[g])
+        for i, agent in enumerate(self.players[episode.game]):
             r, n = agent.belief_hits()
             right, total = right + r, total + n
-            final = float(self.games.final_returns[g, i])
+            final = float(episode.returns[i])
             if self.ranked is not None:
                 final = self.ranked.normalise(final, agent.rng)
-            if agent.history:
-                owner = seat_owner(self.owners, i)
-                z = value_targets(final, len(agent.history), self.gamma)
-                out.samples[owner].append(
+            history = agent.seat.history
+            if history:
+                z = value_targets(final, len(history), self.gamma)
+                out.samples[seat_owner(self.owners, i)].append(
                     {
-                        "grid": np.stack([h["grid"] for h in agent.history]),
-                        "t": np.array([h["t"] for h in agent.history], dtype=np.int64),
-                        "mask": np.stack([h["mask"] for h in agent.history]),
-                        "pi": np.stack([h["pi"] for h in agent.history]).astype(np.float32),
+                        "grid": np.stack([h["grid"] for h in history]),
+                        "t": np.array([h["t"] for h in history], dtype=np.int64),
+                        "mask": np.stack([h["mask"] for h in history]),
+                        "pi": np.stack([h["pi"] for h in history]).astype(np.float32),
                         "z": z.astype(np.float32),
                     }
                 )
-            agent.reset(f"hunter_{i}")
-        stats = EpisodeStats(
-            returns=self.games.final_returns[g].copy(),
-            caught=self.caught[g].copy(),
-            length=int(self.episode_len[g]),
-            belief_right=right,
-            belief_total=total,
+        out.episodes.append(
+            EpisodeStats(
+                returns=episode.returns,
+                caught=episode.caught,
+                length=episode.length,
+                belief_right=right,
+                belief_total=total,
+            )
         )
-        self.episode_len[g] = 0
-        self.caught[g] = -1
-        return stats

@@ -19,19 +19,19 @@ import torch
 
 from staghunt_env import StagHuntConfig
 
-from ..agents.planner import PlannerAgent
 from ..devices import resolve_device
+from ..planner.learning import opponent_accuracy
 from ..stats import paired_bootstrap_ci
 from . import checkpoint as ckpt
 from .config import SelfPlayConfig, to_toml
 from .evaluate import evaluate_selfplay
-from .learner import RankedRewards, opponent_accuracy, train_policy_value
+from .learner import RankedRewards, train_policy_value
 from .report import write_gif, write_learning_curves
-from .rollout import Collected, SelfPlayRollout, make_agents, seat_owner
+from .rollout import Collected, SelfPlayRollout, make_agents
 
 
 class Trainer:
-    """All the state of a run; ``payload()`` is exactly what a checkpoint holds."""
+    """All the state of a run (:func:`~.checkpoint.trainer_state` is what a checkpoint holds)."""
 
     def __init__(self, config: SelfPlayConfig) -> None:
         self.config = config
@@ -53,7 +53,7 @@ class Trainer:
         )
         self.rollout = (
             SelfPlayRollout(
-                self.env_config, self.owners, players, config.seed, config.gamma, ranked
+                self.env_config, self.owners, players, config.seed, config.planner.gamma, ranked
             )
             if not config.workers
             else None
@@ -66,28 +66,6 @@ class Trainer:
         self.iteration = 0
         self.metrics: list[dict[str, Any]] = []
         self.evaluations: dict[str, list[float]] = {}
-
-    def move_to(self, device: str) -> None:
-        """Put every network on ``device`` (checkpoints are read onto the CPU)."""
-        for owner in self.owners:
-            owner.to(device)
-        if self.rollout is not None:  # the players share the owners' networks
-            for game in self.rollout.players:
-                for agent in game:
-                    agent.device = self.owners[0].device
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["workers"] = []  # Ray actor handles do not outlive the process
-        return state
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "config": self.config.to_dict(),
-            "iteration": self.iteration,
-            "trainer": self,
-            "torch_rng": torch.get_rng_state(),
-        }
 
     def step(self) -> dict[str, Any]:
         """One iteration: play, learn, return its metrics row."""
@@ -145,14 +123,12 @@ class Trainer:
                 continue  # nothing to train: keep no pools
             for k, pool in enumerate(self.opponent_pools[o]):
                 pool.extend(steps[o][k])
-                if len(pool) < self.config.opponent_buffer_size:
+                if len(pool) < self.config.planner.opponent_buffer_size:
                     continue
-                model, guess = opponent_accuracy(owner, k, pool)
+                model, guess = opponent_accuracy(owner.networks, k, pool)
                 accuracy.append(model)
                 uniform.append(guess)
-                owner.opponent_buffers[k] = pool
-                losses.append(owner.train_opponent(k))
-                owner.opponent_buffers[k] = []
+                losses.append(owner.train_opponent(k, pool))
                 self.opponent_pools[o][k] = []
         if not accuracy:
             return {}
@@ -197,20 +173,19 @@ def train(config: SelfPlayConfig, resume: bool = False) -> Trainer:
     ckpt.remove_partial_writes(run_dir)
     trainer = None
     if resume:
-        path, data = ckpt.latest_good_checkpoint(run_dir, config.to_dict())
-        if data is not None:
-            trainer = data["trainer"]
-            trainer.config = config  # iterations, device, progress, ... may change on resume
-            trainer.device = str(resolve_device(config.device))
-            trainer.move_to(trainer.device)
-            torch.set_rng_state(data["torch_rng"])
+        path, state = ckpt.latest_good_checkpoint(run_dir, config.to_dict())
+        if state is not None:  # iterations, device, progress, ... may change on resume
+            trainer = Trainer(config)
+            ckpt.restore_trainer(trainer, state)
             print(f"resumed from {path} (iteration {trainer.iteration})")
     if trainer is None:
         trainer = Trainer(config)
     (run_dir / "config.toml").write_text(to_toml(config))
     logger = _Logger(run_dir, trainer)
     if config.eval_episodes and "untrained" not in trainer.evaluations:
-        trainer.evaluations["untrained"] = evaluate_selfplay(trainer, config.eval_episodes)
+        trainer.evaluations["untrained"] = evaluate_selfplay(
+            trainer.env_config, trainer.owners, config.eval_episodes
+        )
     progress = _progress(config, trainer.iteration)
     try:
         while trainer.iteration < config.iterations:
@@ -222,20 +197,24 @@ def train(config: SelfPlayConfig, resume: bool = False) -> Trainer:
                 reward=f"{row.get('reward_mean', float('nan')):.2f}",
             )
             if trainer.iteration % config.checkpoint_every == 0:
-                ckpt.save_checkpoint(
-                    run_dir, trainer.iteration, trainer.payload(), config.keep_checkpoints
-                )
+                ckpt.save_checkpoint(run_dir, trainer, config.keep_checkpoints)
             if config.gif_every and trainer.iteration % config.gif_every == 0:
-                write_gif(trainer, run_dir / f"episode_{trainer.iteration:06d}.gif")
+                write_gif(
+                    trainer.env_config,
+                    trainer.owners,
+                    run_dir / f"episode_{trainer.iteration:06d}.gif",
+                )
     finally:
         progress.close()
-        ckpt.save_checkpoint(run_dir, trainer.iteration, trainer.payload(), config.keep_checkpoints)
+        ckpt.save_checkpoint(run_dir, trainer, config.keep_checkpoints)
         logger.close()
     if config.eval_episodes:
-        trainer.evaluations["trained"] = evaluate_selfplay(trainer, config.eval_episodes)
+        trainer.evaluations["trained"] = evaluate_selfplay(
+            trainer.env_config, trainer.owners, config.eval_episodes
+        )
         _write_evaluation(trainer.evaluations, run_dir / "evaluation.json")
     write_learning_curves(trainer.metrics, trainer.evaluations, run_dir)
-    write_gif(trainer, run_dir / "episode_latest.gif")
+    write_gif(trainer.env_config, trainer.owners, run_dir / "episode_latest.gif")
     return trainer
 
 
@@ -288,24 +267,3 @@ def _progress(config: SelfPlayConfig, start: int):
     return tqdm(
         total=config.iterations, initial=start, desc=config.name, disable=not config.progress
     )
-
-
-def load_agent(
-    path: str | Path, seed: int | None = None, device: str = "auto"
-) -> list[PlannerAgent]:
-    """The trained agents of a self-play checkpoint (one per seat, seeds seed + seat), on ``device``."""
-    data = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(data, dict) or data.get("format") != ckpt.FORMAT:
-        raise ValueError(f"{path} is not a self-play checkpoint")
-    owners = load_owners(data, device)
-    n = owners[0].config.num_players
-    return [
-        owners[seat_owner(owners, i)].follower(None if seed is None else seed + i) for i in range(n)
-    ]
-
-
-def load_owners(data: dict[str, Any], device: str = "auto") -> list[PlannerAgent]:
-    """The network owners of a loaded self-play checkpoint (one per seat, or one shared), on ``device``."""
-    trainer: Trainer = data["trainer"]
-    trainer.move_to(str(resolve_device(device)))
-    return trainer.owners

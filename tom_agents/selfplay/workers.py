@@ -83,7 +83,7 @@ def start_workers(config, seed: int) -> list:
     settings = {
         "share_networks": config.share_networks,
         "options": config.planner_options(),
-        "gamma": config.gamma,
+        "gamma": config.planner.gamma,
         "ranked_rewards": config.ranked_rewards,
         "ranked_percentile": config.ranked_percentile,
         "ranked_buffer": config.ranked_buffer,

@@ -1,0 +1,64 @@
+"""Trained agents from checkpoint files, whatever wrote them: ``tom_agents.load_agent(path)``.
+
+Every file is opened through :mod:`tom_agents.checkpoints`, which reads data only: a checkpoint
+cannot run code, and a file that is not one of ours is refused by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+from staghunt_env import StagHuntConfig
+
+from . import checkpoints
+from .planner import PlannerAgent, PlannerOptions
+from .planner.agent import CHECKPOINT_KIND as PLANNER_KIND
+from .registry import Agent
+
+SELFPLAY_KIND = "selfplay"
+PPO_KIND = "ppo"
+
+
+def load_planners(
+    path: str | os.PathLike, device: str = "auto"
+) -> tuple[StagHuntConfig, list[PlannerAgent]]:
+    """(game, network owners) of a planner checkpoint (one owner) or a self-play checkpoint (one
+    per seat, or one shared by every seat)."""
+    kind, state = checkpoints.load(path, (PLANNER_KIND, SELFPLAY_KIND))
+    if kind == PLANNER_KIND:
+        config = StagHuntConfig.make(**state["env_config"])
+        options = dataclasses.asdict(PlannerOptions.from_dict(state["options"]))
+        agent = PlannerAgent(config, device=device, **options)
+        agent.load_state_dict(state, f"checkpoint {path}")
+        return config, [agent]
+    from .selfplay.config import SelfPlayConfig
+
+    run = SelfPlayConfig(**state["config"])
+    config = StagHuntConfig.make(**run.env)
+    owners = []
+    for saved in state["owners"]:
+        owner = PlannerAgent(config, device=device, **run.planner_options())
+        owner.networks.load_state_dict(saved["networks"])
+        owners.append(owner)
+    return config, owners
+
+
+def load_agent(
+    path: str | os.PathLike,
+    seat: int = 0,
+    seed: int | None = None,
+    device: str = "auto",
+    **options: Any,
+) -> Agent:
+    """The agent in a checkpoint: a saved planner, the planner trained for ``seat`` in a self-play
+    run, or a PPO policy. ``options`` change how a planner plans (e.g. ``num_simulations``)."""
+    if checkpoints.peek(path) == PPO_KIND:
+        from .ppo import PPOAgent, checkpoint_env_config
+
+        return PPOAgent(checkpoint_env_config(path), seed, path, device)
+    config, owners = load_planners(path, device)
+    if not 0 <= seat < config.num_players:
+        raise ValueError(f"seat must be in 0..{config.num_players - 1}, got {seat}")
+    return owners[seat if len(owners) > 1 else 0].follower(seed, **options)

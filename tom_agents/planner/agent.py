@@ -1,0 +1,258 @@
+"""The planning agents: HOP, direct-OM and plain MCTS are one agent with three opponent models.
+
+Per decision: perceive the co-players' last actions and update the goal beliefs (the
+:class:`~.seat.Seat`), sample co-player goals per tree from the beliefs, search
+(:func:`~.stag_hunt_step.search_decisions`), average the root Q over the trees and act by
+softmax(beta * Q). Across episodes: discounted goal counts give the next episode's prior, and the
+learned opponent models train on hindsight-labelled trajectories (:mod:`~.learning`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from staghunt_env import GameState, StagHuntConfig
+from staghunt_env.spec import agent_index
+
+from .. import checkpoints
+from ..perception import check_observation
+from ..search import SearchSettings
+from .learning import train_opponent
+from .networks import PlannerNetworks
+from .options import PlannerOptions, check_option_names, check_shared_options
+from .seat import Seat
+from .stag_hunt_step import search_decisions
+
+CHECKPOINT_KIND = "planner"
+
+
+@dataclasses.dataclass
+class Decision:
+    """One prepared decision, waiting for its search."""
+
+    state: GameState
+    goals: np.ndarray  # (trees, N-1) a goal per co-player per tree
+    seed: np.uint64
+    mask: np.ndarray
+
+
+class PlannerAgent:
+    """MCTS against modelled co-players. ``opponent_model`` picks the agent:
+
+    ``learned``/``scripted`` (goal-conditioned: HOP), ``goal_free`` (direct-OM), ``uniform`` (MCTS).
+    Agents made by :meth:`follower` share these networks, each with its own seat and randomness.
+    """
+
+    def __init__(
+        self,
+        env_config: StagHuntConfig,
+        seed: int | None = None,
+        device: str | torch.device = "auto",
+        checkpoint: str | os.PathLike | None = None,
+        **options: Any,
+    ) -> None:
+        check_option_names(options, "for 'hop'/'direct_om'/'mcts'")
+        self.config = env_config
+        self.options = PlannerOptions(**options)
+        self.rng = np.random.default_rng(seed)
+        self.networks = PlannerNetworks(
+            env_config, self.options, int(self.rng.integers(2**63)), device
+        )
+        self.seat = Seat(env_config, self.networks.goal_conditioned)
+        self.opponent_losses: list[float] = []
+        if checkpoint is not None:
+            self.load(checkpoint)
+
+    @classmethod
+    def _sharing(
+        cls, networks: PlannerNetworks, options: PlannerOptions, seed: int | None
+    ) -> PlannerAgent:
+        agent = cls.__new__(cls)
+        agent.config = networks.config
+        agent.options = options
+        agent.rng = np.random.default_rng(seed)
+        agent.networks = networks
+        agent.seat = Seat(networks.config, networks.goal_conditioned)
+        agent.opponent_losses = []
+        return agent
+
+    def follower(self, seed: int | None, **changes: Any) -> PlannerAgent:
+        """Another agent with its own seat and randomness, sharing these networks.
+
+        Agents that share networks search their decisions in the same waves (:func:`act_batch`).
+        ``changes`` replace planner options that do not shape the networks (e.g. the search
+        budget).
+        """
+        check_option_names(changes)
+        options = dataclasses.replace(self.options, **changes)
+        check_shared_options(self.options, options)
+        return self._sharing(self.networks, options, seed)
+
+    def to(self, device: str | torch.device) -> PlannerAgent:
+        """Move the networks and their optimisers' state to ``device`` (e.g. after loading)."""
+        self.networks.to(device)
+        return self
+
+    @property
+    def device(self) -> torch.device:
+        return self.networks.device
+
+    @property
+    def learns_opponents(self) -> bool:
+        return self.networks.learns_opponents
+
+    # ------------------------------------------------------------------ episode interface
+
+    def reset(self, agent_id: str) -> None:
+        """Start an episode as ``agent_id``; what was learned about co-players is kept."""
+        self.seat.start(agent_index(agent_id, self.config.num_players))
+
+    def act(
+        self,
+        observation: Mapping[str, Any],
+        info: Mapping[str, Any],
+        joint_actions: Sequence[int] | None = None,
+    ) -> int:
+        """Choose an action; ``joint_actions`` (all players' previous actions) is optional."""
+        return act_batch([self], [observation], [info], [joint_actions])[0]
+
+    def prepare(self, observation, info, joint_actions=None) -> Decision | None:
+        """Perceive and update beliefs; returns the decision to search (None: act at random)."""
+        if self.seat.focal < 0:
+            raise RuntimeError("call reset(agent_id) before act()")
+        grid, mask = check_observation(self.config, observation)
+        if "t" not in info:
+            raise ValueError("info must carry the time step 't' (as the stag hunt env gives it)")
+        state = self.seat.perceive(grid, int(info["t"]), self.networks.opponents, joint_actions)
+        if not (state.stag_alive.any() or state.hare_alive.any()):
+            return None
+        u = self.rng.random((self.options.num_trees, self.seat.num_coplayers))
+        goals = (u >= self.seat.belief[None, :, 0]).astype(np.int64)  # 0 stag, 1 hare
+        seed = np.uint64(self.rng.integers(0, 2**63))
+        return Decision(state=state, goals=goals, seed=seed, mask=mask)
+
+    def finish(self, decision: Decision, q: np.ndarray) -> int:
+        """Average the trees' root Q, act by softmax(beta * Q) (argmax when greedy)."""
+        legal = decision.mask > 0
+        q_avg = q.mean(0)
+        logits = np.where(legal, self.options.beta * (q_avg - q_avg[legal].max()), -np.inf)
+        pi = np.exp(logits)
+        pi /= pi.sum()
+        if self.options.greedy:
+            action = int(np.flatnonzero(legal)[np.argmax(q_avg[legal])])
+        else:
+            action = int(self.rng.choice(len(pi), p=pi))
+        grid, t = self.seat.previous[:2]
+        self.seat.history.append({"grid": grid, "t": t, "mask": decision.mask, "pi": pi})
+        return action
+
+    def act_at_random(self, mask: np.ndarray) -> int:
+        return int(self.rng.choice(np.flatnonzero(mask)))
+
+    def end_episode(self, outcome: Mapping[str, int] | None = None) -> None:
+        """Close the episode. ``outcome`` (agent name -> what it caught, a ``Catch`` code), as the
+        runner knows it, tells who caught what after this agent last looked; co-players' realised
+        goals then update the counts and, for learned models, the training buffers."""
+        if outcome is not None and self.seat.previous is not None:
+            self.seat.record_outcome(outcome)
+        self.seat.close(self.options.belief_discount)
+        if self.learns_opponents and self.options.learn_opponents:
+            for k, buffer in enumerate(self.seat.opponent_buffers):
+                if len(buffer) >= self.options.opponent_buffer_size:
+                    self.opponent_losses.append(self.train_opponent(k, buffer))
+                    self.seat.opponent_buffers[k] = []
+
+    def train_opponent(self, k: int, buffer: Sequence[tuple]) -> float:
+        """Train co-player seat k's model on goal-labelled steps; returns the mean loss."""
+        return train_opponent(self.networks, k, buffer, self.options, self.rng)
+
+    def belief_hits(self) -> tuple[float, int]:
+        return self.seat.belief_hits()
+
+    def belief_report(self) -> dict[str, tuple[float, float]]:
+        """Per co-player id: (prior P(stag) at the episode's start, P(stag) at its last decision).
+
+        Empty for agents that do not model goals (direct-OM, MCTS).
+        """
+        return self.seat.belief_report() if self.networks.goal_conditioned else {}
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def state_dict(self) -> dict[str, Any]:
+        """The networks, options, game and goal counts, as tensors and plain data."""
+        return {
+            "env_config": self.config.to_dict(),
+            "options": dataclasses.asdict(self.options),
+            "networks": self.networks.state_dict(),
+            "goal_counts": self.seat.goal_counts,
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write a checkpoint atomically, in the safe format (:mod:`tom_agents.checkpoints`)."""
+        checkpoints.save(path, CHECKPOINT_KIND, self.state_dict())
+
+    def load(self, path: str | os.PathLike) -> None:
+        """Load a planner checkpoint of this game and network shape, or raise a ValueError."""
+        _, data = checkpoints.load(path, CHECKPOINT_KIND)
+        self.load_state_dict(data, f"checkpoint {path}")
+
+    def load_state_dict(self, data: Mapping[str, Any], source: str = "the state") -> None:
+        from staghunt_env.config import check_same_config
+
+        check_same_config(self.config, data["env_config"], f"{source} is for")
+        theirs = PlannerOptions.from_dict(data["options"])
+        check_shared_options(theirs, self.options, source, network_only=True)
+        self.networks.load_state_dict(data["networks"])
+        self.seat.goal_counts = np.asarray(data["goal_counts"], dtype=np.float64)
+
+
+def act_batch(
+    agents: Sequence[PlannerAgent],
+    observations: Sequence[Mapping[str, Any]],
+    infos: Sequence[Mapping[str, Any]],
+    joint_actions: Sequence[Sequence[int] | None] | None = None,
+) -> list[int]:
+    """Decide for many planner agents at once, all searched in the same simulation waves.
+
+    Agents with the same search settings share the waves; each wave calls every distinct
+    network once, on the leaves of all the agents that use it.
+    """
+    joint_actions = joint_actions or [None] * len(agents)
+    actions: list[int | None] = [None] * len(agents)
+    groups: dict[SearchSettings, list[tuple[int, Decision]]] = {}
+    for i, (agent, obs, info) in enumerate(zip(agents, observations, infos)):
+        decision = agent.prepare(obs, info, joint_actions[i])
+        if decision is None:
+            actions[i] = agent.act_at_random(np.asarray(obs["action_mask"]))
+        else:
+            groups.setdefault(agent.options.search, []).append((i, decision))
+    for settings, members in groups.items():
+        owners: dict[int, PlannerNetworks] = {}
+        owner = []
+        for i, _ in members:
+            owners.setdefault(id(agents[i].networks), agents[i].networks)
+            owner.append(list(owners).index(id(agents[i].networks)))
+        decisions = [d for _, d in members]
+        result = search_decisions(
+            agents[members[0][0]].config,
+            settings,
+            GameState.concatenate([d.state for d in decisions]),
+            np.array([agents[i].seat.focal for i, _ in members]),
+            np.stack([d.goals for d in decisions]),
+            np.array([d.seed for d in decisions], dtype=np.uint64),
+            [n.evaluate_policy_value for n in owners.values()],
+            [n.opponents for n in owners.values()],
+            owner=np.array(owner),
+        )
+        for j, (i, decision) in enumerate(members):
+            actions[i] = agents[i].finish(decision, result.q[j])
+    return actions
+
+
+PlannerAgent.act_batch = staticmethod(act_batch)  # how the runner decides many planners at once

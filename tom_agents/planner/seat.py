@@ -1,0 +1,189 @@
+"""What one planner knows as one player: its co-players' goals, across and within episodes.
+
+Across episodes, discounted goal counts give the next episode's prior. Within an episode, each
+observation is compared with the previous one: the co-players' moves are read off
+(:mod:`~tom_agents.perception`) and the goal beliefs updated by Bayes under the opponent model.
+At the episode's end the runner says who caught what, which labels the co-players' trajectories
+with their realised goals for opponent-model learning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from staghunt_env import GameState, StagHuntConfig
+from staghunt_env.observe import observe
+from staghunt_env.spec import NUM_GOALS, agent_name
+
+from .. import beliefs
+from ..opponents import OpponentModel
+from ..perception import explain_transition, state_from_observation
+from .learning import OpponentStep
+
+
+class Seat:
+    """Per-player state of a planner: beliefs, perception and the records learning needs."""
+
+    def __init__(self, config: StagHuntConfig, goal_conditioned: bool) -> None:
+        self.config = config
+        self.goal_conditioned = goal_conditioned
+        self.num_coplayers = config.num_players - 1
+        self.goal_counts = np.zeros((self.num_coplayers, NUM_GOALS))
+        self.opponent_buffers: list[list[OpponentStep]] = [[] for _ in range(self.num_coplayers)]
+        self.focal = -1
+
+    def start(self, focal: int) -> None:
+        """A new episode as player ``focal``; the goal counts of earlier episodes are kept."""
+        self.focal = focal
+        self.prior = beliefs.prior_from_counts(self.goal_counts)
+        self.belief = self.prior.copy()
+        self.realised = np.full(self.num_coplayers, -1)
+        self.catch_step = np.full(self.num_coplayers, -1)
+        self.trajectories: list[list[tuple]] = [[] for _ in range(self.num_coplayers)]
+        self.first_hunt = -1
+        self.previous: tuple | None = None  # (grid, t, co-players' views, their masks)
+        self.history: list[dict[str, Any]] = []  # (grid, t, mask, pi_MCTS) for the trainer
+        self.belief_log: list[np.ndarray] = []  # the belief each decision planned with
+
+    @property
+    def coplayers(self) -> np.ndarray:
+        """Player indices of co-player seats k = 0..N-2 (player focal + 1 + k, cyclically)."""
+        n = self.config.num_players
+        return (self.focal + np.arange(1, n)) % n
+
+    def perceive(
+        self,
+        grid: np.ndarray,
+        t: int,
+        opponents: OpponentModel,
+        joint_actions: Sequence[int] | None = None,
+    ) -> GameState:
+        """Take in one observation; returns the game state it shows (a batch of one)."""
+        state = state_from_observation(self.config, grid, t, self.focal, self.first_hunt)
+        obs, masks = observe(state)
+        seats = self.coplayers
+        if self.previous is not None:
+            true = None if joint_actions is None else np.asarray(joint_actions)[seats]
+            self._perceive_step(grid, true, t, opponents)
+            state.first_hunt[0] = self.first_hunt
+        self.previous = (grid.copy(), t, obs[0, seats], masks[0, seats])
+        self.belief_log.append(self.belief.copy())
+        return state
+
+    def _perceive_step(self, grid, true_actions, t: int, opponents: OpponentModel) -> None:
+        prev_grid, prev_t, prev_views, prev_masks = self.previous
+        explains, observed, caught = explain_transition(prev_grid, grid, true_actions)
+        if self.goal_conditioned:
+            probs = opponents.probs(prev_views[None], np.array([prev_t]), prev_masks[None])[0]
+            likelihood = (probs * explains[:, None, :]).sum(-1)  # (K, G)
+            likelihood[~observed] = 1.0
+            self.belief = beliefs.bayes_update(self.belief, likelihood, self.prior)
+        for k in np.flatnonzero(observed):
+            self.trajectories[k].append((prev_views[k], prev_t, prev_masks[k], explains[k]))
+        self._record_catches(caught)
+        if (caught >= 0).any() and self.first_hunt < 0:
+            self.first_hunt = t
+
+    def _record_catches(self, caught: np.ndarray) -> None:
+        for k in np.flatnonzero((caught >= 0) & (self.realised < 0)):
+            self.realised[k] = caught[k]
+            self.catch_step[k] = len(self.belief_log)
+            goal = int(caught[k]) if self.goal_conditioned else 0
+            self.opponent_buffers[k].extend((*step, goal) for step in self.trajectories[k])
+            self.trajectories[k] = []
+            if self.goal_conditioned:  # the goal is now known for sure
+                self.belief[k] = np.eye(NUM_GOALS)[caught[k]]
+
+    def record_outcome(self, outcome: Mapping[str, int]) -> None:
+        """The episode's catches as the runner reports them (agent name -> Catch code): co-players
+        that caught something after this player last looked get their goal realised."""
+        names = [agent_name(int(i)) for i in self.coplayers]
+        self._record_catches(np.array([int(outcome.get(name, -1)) for name in names]))
+
+    def close(self, discount: float) -> None:
+        """End the episode: the realised goals join the discounted counts."""
+        self.goal_counts = beliefs.update_counts(self.goal_counts, self.realised, discount)
+        self.previous = None
+
+    def belief_hits(self) -> tuple[float, int]:
+        """(right, total): planning beliefs whose likelier goal was the one a co-player realised.
+
+        Counted over the decisions of this episode before each co-player's catch; a tie (the
+        uniform belief) counts as half right.
+        """
+        right, total = 0.0, 0
+        for k in np.flatnonzero(self.realised >= 0):
+            goal = self.realised[k]
+            for b in self.belief_log[: self.catch_step[k]]:
+                right += (
+                    1.0
+                    if b[k, goal] > b[k, 1 - goal]
+                    else 0.5
+                    if b[k, goal] == b[k, 1 - goal]
+                    else 0.0
+                )
+                total += 1
+        return right, total
+
+    def belief_report(self) -> dict[str, tuple[float, float]]:
+        """Per co-player name: (prior P(stag) at the episode's start, P(stag) at the last decision)."""
+        last = self.belief_log[-1] if self.belief_log else self.prior
+        return {
+            agent_name(int(i)): (float(self.prior[k, 0]), float(last[k, 0]))
+            for k, i in enumerate(self.coplayers)
+        }
+
+    # ------------------------------------------------------------------ exact resume
+
+    _ARRAYS = ("goal_counts", "prior", "belief", "realised", "catch_step")
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything this seat holds, as arrays and plain data."""
+        state: dict[str, Any] = {"focal": self.focal}
+        if self.focal < 0:
+            return {
+                **state,
+                "goal_counts": self.goal_counts,
+                "buffers": columns_of(self.opponent_buffers),
+            }
+        state.update({name: getattr(self, name) for name in self._ARRAYS})
+        state.update(
+            buffers=columns_of(self.opponent_buffers),
+            trajectories=columns_of(self.trajectories),
+            first_hunt=self.first_hunt,
+            previous=self.previous,
+            history={k: _stack([h[k] for h in self.history]) for k in ("grid", "t", "mask", "pi")},
+            belief_log=_stack(self.belief_log),
+        )
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.focal = int(state["focal"])
+        self.goal_counts = np.asarray(state["goal_counts"], dtype=np.float64)
+        self.opponent_buffers = rows_of(state["buffers"])
+        if self.focal < 0:
+            return
+        for name in self._ARRAYS:
+            setattr(self, name, np.array(state[name]))
+        self.trajectories = rows_of(state["trajectories"])
+        self.first_hunt = int(state["first_hunt"])
+        self.previous = None if state["previous"] is None else tuple(state["previous"])
+        history = state["history"]
+        self.history = [{k: history[k][i] for k in history} for i in range(len(history["t"]))]
+        self.belief_log = list(state["belief_log"])
+
+
+def _stack(items: Sequence[Any]) -> np.ndarray | list:
+    return np.stack(items) if len(items) else []
+
+
+def columns_of(lists: Sequence[Sequence[tuple]]) -> list[list[np.ndarray | list]]:
+    """Per list, its tuples as stacked columns (few large arrays instead of many small ones)."""
+    return [[_stack(column) for column in zip(*rows)] if rows else [] for rows in lists]
+
+
+def rows_of(columns: Sequence[Sequence[np.ndarray]]) -> list[list[tuple]]:
+    return [list(zip(*cols)) if len(cols) else [] for cols in columns]
