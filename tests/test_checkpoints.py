@@ -218,6 +218,7 @@ class TestBadFiles:
             "no_tree": (ours, "no structure"),
             "no_kind": ({**ours, "kind": None, "tree": "1"}, "no valid version or kind"),
             "newer": ({**ours, "version": "99", "tree": "1"}, "newer tom_agents"),
+            "deep": ({**ours, "tree": "[" * 100_000 + "]" * 100_000}, "nested too deeply"),
         }
         for name, (metadata, reason) in cases.items():
             path = tmp_path / f"{name}.safetensors"
@@ -356,18 +357,12 @@ class TestPlannerAndSelfPlayReaders:
         assert_refused(call, path, marker, capsys)
 
     @pytest.mark.parametrize("form", FORMS)
-    def test_selfplay_load_agent(self, tmp_path, marker, capsys, form):
-        from tom_agents.selfplay.train import load_agent
-
-        path = write_malicious(tmp_path / "evil.pt", form, marker)
-        assert_refused(lambda: load_agent(path), path, marker, capsys)
-
-    @pytest.mark.parametrize("form", FORMS)
-    def test_top_level_load_agent(self, tmp_path, marker, capsys, form):
+    def test_load_agent(self, tmp_path, marker, capsys, form):
+        """``tom_agents.load_agent``: planner, self-play and PPO checkpoints alike."""
         import tom_agents
 
-        path = write_malicious(tmp_path / "evil.safetensors", form, marker)
-        assert_refused(lambda: tom_agents.load_agent(path), path, marker, capsys)
+        path = write_malicious(tmp_path / "evil.pt", form, marker)
+        assert_refused(lambda: tom_agents.load_agent(path, seat=1), path, marker, capsys)
 
     @pytest.mark.parametrize("form", FORMS)
     def test_arena_checkpoint_seat(self, tmp_path, marker, capsys, form):

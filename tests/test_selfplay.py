@@ -23,9 +23,10 @@ import pytest
 import torch
 
 import staghunt_env
+from tom_agents import checkpoints, load_agent
 from tom_agents.devices import resolve_device
 from tom_agents.planner.learning import opponent_loss
-from tom_agents.selfplay import Trainer, load_agent, load_config, preset, train
+from tom_agents.selfplay import Trainer, load_config, preset, train
 from tom_agents.selfplay import checkpoint as ckpt
 from tom_agents.selfplay.cli import main as cli_main
 from tom_agents.selfplay.config import SelfPlayConfig, to_toml
@@ -126,21 +127,19 @@ def untimed(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def network_states(path: Path) -> list[dict[str, torch.Tensor]]:
-    trainer = torch.load(path, map_location="cpu", weights_only=False)["trainer"]
     states = []
-    for owner in trainer.owners:
-        states.append(owner.networks.policy_value.state_dict())
-        states += [net.state_dict() for net in owner.networks.opponent_nets]
+    for owner in ckpt.read_checkpoint(path)["owners"]:
+        states.append(owner["networks"]["policy_value"])
+        states += owner["networks"]["opponents"]
     return states
 
 
 def assert_all_checkpoints_load(run_dir: Path, config: SelfPlayConfig) -> None:
     """Every checkpoint file reads; anything else in the folder is an unfinished temp file."""
     for path in sorted((run_dir / "checkpoints").iterdir()):
-        if path.name.startswith("checkpoint_") and path.suffix == ".pt":
+        if path.name.startswith("checkpoint_") and path.suffix == ".safetensors":
             data = ckpt.read_checkpoint(path, config.to_dict())
             assert data["iteration"] == int(path.stem.split("_")[1])
-            assert data["trainer"].iteration == data["iteration"]
         else:
             assert path.name.endswith(".tmp"), f"unexpected file {path}"
 
@@ -280,7 +279,10 @@ def runs(tmp_path_factory):
 
 def test_a_run_killed_by_sigkill_resumes_to_the_same_result_as_an_unbroken_run(runs):
     out = runs["out"]
-    assert runs["killed"]["checkpoints"][:2] == ["checkpoint_000001.pt", "checkpoint_000002.pt"]
+    assert runs["killed"]["checkpoints"][:2] == [
+        "checkpoint_000001.safetensors",
+        "checkpoint_000002.safetensors",
+    ]
     assert len(runs["killed"]["metrics"]) < 4, "the kill came before the end"
     assert "resumed from" in runs["log_b"].read_text()
     fields_a, rows_a = metrics(out / "a")
@@ -289,7 +291,7 @@ def test_a_run_killed_by_sigkill_resumes_to_the_same_result_as_an_unbroken_run(r
     assert [r["iteration"] for r in rows_b] == ["1", "2", "3", "4"], "nothing lost"
     assert untimed(rows_a) == untimed(rows_b)
     # the trained networks too, bit for bit
-    last = "checkpoint_000004.pt"
+    last = "checkpoint_000004.safetensors"
     assert checkpoint_names(out / "a") == checkpoint_names(out / "b")
     for sa, sb in zip(
         network_states(out / "a" / "checkpoints" / last),
@@ -336,12 +338,11 @@ def test_a_kill_at_random_moments_leaves_only_loadable_checkpoints(runs, tmp_pat
 
 
 def test_a_kill_while_a_checkpoint_is_written_leaves_the_previous_one_whole(tmp_path):
-    path = tmp_path / "checkpoints" / "checkpoint_000001.pt"
-    ckpt.save_atomic({"iteration": 1}, path)
+    path = tmp_path / "checkpoints" / "checkpoint_000001.safetensors"
+    checkpoints.save(path, ckpt.KIND, {"iteration": 1})
     script = (
-        "import sys, torch; from pathlib import Path; "
-        "from tom_agents.selfplay.checkpoint import save_atomic; "
-        "save_atomic({'iteration': 2, 'big': torch.ones(15_000_000)}, Path(sys.argv[1]))"
+        "import sys, torch; from tom_agents import checkpoints; "
+        "checkpoints.save(sys.argv[1], 'selfplay', {'iteration': 2, 'big': torch.ones(15_000_000)})"
     )
     proc = subprocess.Popen([sys.executable, "-c", script, str(path)], env=SUBPROCESS_ENV)
     try:
@@ -356,8 +357,7 @@ def test_a_kill_while_a_checkpoint_is_written_leaves_the_previous_one_whole(tmp_
             proc.kill()
             proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    data = torch.load(path, weights_only=False)
-    assert data["format"] == ckpt.FORMAT
+    _, data = checkpoints.load(path, ckpt.KIND)
     leftovers = list(path.parent.glob("*.tmp"))
     if leftovers:  # killed before the rename: the old checkpoint is untouched
         assert data["iteration"] == 1
@@ -385,20 +385,24 @@ def test_a_truncated_checkpoint_is_named_skipped_and_training_resumes_before_it(
 ):
     run_dir, config = run_copy
     names = checkpoint_names(run_dir)
-    assert names == ["checkpoint_000002.pt", "checkpoint_000003.pt", "checkpoint_000004.pt"]
+    assert names == [
+        "checkpoint_000002.safetensors",
+        "checkpoint_000003.safetensors",
+        "checkpoint_000004.safetensors",
+    ]
     newest = run_dir / "checkpoints" / names[-1]
     data = newest.read_bytes()
     newest.write_bytes(data[: len(data) // 2])
 
-    with pytest.raises(ckpt.CheckpointError, match=r"checkpoint_000004\.pt"):
+    with pytest.raises(ckpt.CheckpointError, match=r"checkpoint_000004\.safetensors"):
         ckpt.read_checkpoint(newest, config.to_dict())
-    with pytest.warns(UserWarning, match=r"checkpoint_000004\.pt"):
+    with pytest.warns(UserWarning, match=r"checkpoint_000004\.safetensors"):
         path, loaded = ckpt.latest_good_checkpoint(run_dir, config.to_dict())
-    assert path.name == "checkpoint_000003.pt" and loaded["iteration"] == 3
+    assert path.name == "checkpoint_000003.safetensors" and loaded["iteration"] == 3
 
-    with pytest.warns(UserWarning, match=r"checkpoint_000004\.pt"):
+    with pytest.warns(UserWarning, match=r"checkpoint_000004\.safetensors"):
         trainer = train(config, resume=True)
-    assert "checkpoint_000003.pt (iteration 3)" in capsys.readouterr().out
+    assert "checkpoint_000003.safetensors (iteration 3)" in capsys.readouterr().out
     assert trainer.iteration == 4
     # the redone iteration matches the unbroken run (in-process: threads may differ, so approx)
     rows, rows_a = untimed(metrics(run_dir)[1]), untimed(metrics(runs["out"] / "a")[1])
@@ -415,39 +419,42 @@ def test_random_bytes_foreign_files_and_other_configs_are_rejected_by_name(run_c
     run_dir, config = run_copy
     expected = config.to_dict()
     folder = run_dir / "checkpoints"
-    good = torch.load(folder / "checkpoint_000004.pt", map_location="cpu", weights_only=False)
+    good = ckpt.read_checkpoint(folder / "checkpoint_000004.safetensors")
 
-    junk = folder / "checkpoint_000004.pt"
+    junk = folder / "checkpoint_000004.safetensors"
     junk.write_bytes(os.urandom(junk.stat().st_size))
-    with pytest.raises(ckpt.CheckpointError, match=r"checkpoint_000004\.pt.*corrupt"):
+    with pytest.raises(ckpt.CheckpointError, match=r"checkpoint_000004\.safetensors"):
         ckpt.read_checkpoint(junk, expected)
 
-    other = dict(good, config={**good["config"], "seed": 7, "hidden": 16})
-    torch.save(other, folder / "checkpoint_000003.pt")
-    with pytest.raises(ckpt.CheckpointError, match=r"checkpoint_000003\.pt.*another config"):
-        ckpt.read_checkpoint(folder / "checkpoint_000003.pt", expected)
-    with pytest.raises(ckpt.CheckpointError, match="hidden"):
-        ckpt.read_checkpoint(folder / "checkpoint_000003.pt", expected)
+    planner = {**good["config"]["planner"], "hidden": 16}
+    other = dict(good, config={**good["config"], "seed": 7, "planner": planner})
+    checkpoints.save(folder / "checkpoint_000003.safetensors", ckpt.KIND, other)
+    with pytest.raises(
+        ckpt.CheckpointError, match=r"checkpoint_000003\.safetensors.*another config"
+    ):
+        ckpt.read_checkpoint(folder / "checkpoint_000003.safetensors", expected)
+    with pytest.raises(ckpt.CheckpointError, match="planner"):
+        ckpt.read_checkpoint(folder / "checkpoint_000003.safetensors", expected)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         path, data = ckpt.latest_good_checkpoint(run_dir, expected)
     messages = [str(w.message) for w in caught]
-    assert any("checkpoint_000004.pt" in m for m in messages), messages
-    assert any("checkpoint_000003.pt" in m for m in messages), messages
-    assert path.name == "checkpoint_000002.pt" and data["iteration"] == 2
+    assert any("checkpoint_000004.safetensors" in m for m in messages), messages
+    assert any("checkpoint_000003.safetensors" in m for m in messages), messages
+    assert path.name == "checkpoint_000002.safetensors" and data["iteration"] == 2
 
-    torch.save({"weights": torch.zeros(3)}, folder / "checkpoint_000002.pt")  # not ours
-    with pytest.raises(ckpt.CheckpointError, match=r"checkpoint_000002\.pt.*not a self-play"):
-        ckpt.read_checkpoint(folder / "checkpoint_000002.pt", expected)
+    torch.save({"weights": torch.zeros(3)}, folder / "checkpoint_000002.safetensors")  # not ours
+    with pytest.raises(ckpt.CheckpointError, match=r"checkpoint_000002\.safetensors"):
+        ckpt.read_checkpoint(folder / "checkpoint_000002.safetensors", expected)
     with pytest.warns(UserWarning) as record:
         assert ckpt.latest_good_checkpoint(run_dir, expected) == (None, None)
     assert len(record) == 3
 
     # settings a resume may change are not "another configuration"
     changed = {**expected, "iterations": 9, "device": "cpu", "progress": True}
-    ckpt.save_atomic(good, folder / "checkpoint_000005.pt")
-    assert ckpt.read_checkpoint(folder / "checkpoint_000005.pt", changed)["iteration"] == 4
+    checkpoints.save(folder / "checkpoint_000005.safetensors", ckpt.KIND, good)
+    assert ckpt.read_checkpoint(folder / "checkpoint_000005.safetensors", changed)["iteration"] == 4
 
 
 # --------------------------------------------------------------------------- 4. Ray workers
@@ -503,7 +510,7 @@ def test_train_with_an_explicit_cpu_device_goes_through_the_same_functions(tmp_p
     rows = metrics(config.run_dir)[1]
     assert [r["iteration"] for r in rows] == ["1", "2"]
     assert all(np.isfinite(float(r["pv_loss"])) for r in rows if r["pv_loss"])
-    assert checkpoint_names(config.run_dir)[-1] == "checkpoint_000002.pt"
+    assert checkpoint_names(config.run_dir)[-1] == "checkpoint_000002.safetensors"
 
 
 # --------------------------------------------------------------------------- 6. outputs
@@ -545,7 +552,7 @@ def test_a_run_writes_config_metrics_tensorboard_curves_gif_and_checkpoints(runs
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     assert (run_dir / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (run_dir / "episode_latest.gif").read_bytes()[:6] in (b"GIF89a", b"GIF87a")
-    assert checkpoint_names(run_dir) == [f"checkpoint_{i:06d}.pt" for i in (2, 3, 4)]
+    assert checkpoint_names(run_dir) == [f"checkpoint_{i:06d}.safetensors" for i in (2, 3, 4)]
 
 
 def test_the_quick_preset_round_trips_through_its_toml(tmp_path):
@@ -557,12 +564,13 @@ def test_the_quick_preset_round_trips_through_its_toml(tmp_path):
 
 
 def test_load_agent_gives_one_agent_per_seat_playing_a_legal_episode(runs):
-    path = runs["out"] / "a" / "checkpoints" / "checkpoint_000004.pt"
-    agents = load_agent(path, seed=3)
-    assert len(agents) == 2 and agents[0] is not agents[1]
-    trainer = torch.load(path, map_location="cpu", weights_only=False)["trainer"]
-    for agent, owner in zip(agents, trainer.owners, strict=True):
-        for key, value in owner.networks.policy_value.state_dict().items():
+    path = runs["out"] / "a" / "checkpoints" / "checkpoint_000004.safetensors"
+    agents = [load_agent(path, seat=i, seed=3 + i) for i in range(2)]
+    assert agents[0] is not agents[1]
+    saved = ckpt.read_checkpoint(path)["owners"]
+    assert len(saved) == 2, "ToM1 and ToM2"
+    for agent, owner in zip(agents, saved, strict=True):
+        for key, value in owner["networks"]["policy_value"].items():
             assert torch.equal(agent.networks.policy_value.state_dict()[key], value)
 
     env = staghunt_env.parallel_env(config=agents[0].config)
@@ -581,9 +589,9 @@ def test_load_agent_gives_one_agent_per_seat_playing_a_legal_episode(runs):
         steps += 1
     assert 1 <= steps <= 8
 
-    with pytest.raises(ValueError, match="not a self-play checkpoint"):
-        other = runs["out"] / "plain.pt"
-        torch.save({"x": 1}, other)
+    other = runs["out"] / "plain.pt"
+    torch.save({"x": 1}, other)
+    with pytest.raises(ValueError, match="plain.pt"):
         load_agent(other)
 
 

@@ -6,6 +6,7 @@ from .agents.scripted import NearestPreyAgent, RandomAgent
 from .loading import load_agent
 from .planner import PlannerAgent, PlannerOptions, act_batch
 from .registry import Agent, make_agent, register_agent, registered_agents
+from .runner import note_catches
 
 register_agent("random", RandomAgent)
 register_agent("nearest_stag", partial(NearestPreyAgent, goals=("stag",)))
@@ -32,6 +33,7 @@ __all__ = [
     "act_batch",
     "load_agent",
     "make_agent",
+    "note_catches",
     "register_agent",
     "registered_agents",
 ]

@@ -32,6 +32,8 @@ import torch
 from .atomic import atomic_write
 
 FORMAT = "tom_agents.checkpoint"
+# The kinds of checkpoint this package writes (one name each, used by writers and readers).
+PLANNER, SELFPLAY, PPO = "planner", "selfplay", "ppo"
 VERSION = 1
 # The safetensors library refuses larger headers; a larger length field means a foreign file.
 _MAX_HEADER = 100_000_000
@@ -112,9 +114,13 @@ def load(path: str | os.PathLike, kinds: str | Iterable[str]) -> tuple[str, Any]
         raise CheckpointError(path, f"torn or corrupt tensor data ({e})") from e
     try:
         structure = json.loads(metadata["tree"], parse_constant=_no_constant)
-    except ValueError as e:
+        return kind, _decode(structure, tensors, path)
+    except ValueError as e:  # CheckpointError included
+        if isinstance(e, CheckpointError):
+            raise
         raise CheckpointError(path, f"its structure is not valid JSON ({e})") from e
-    return kind, _decode(structure, tensors, path)
+    except RecursionError as e:  # a crafted file may nest deeper than Python's stack
+        raise CheckpointError(path, "its structure is nested too deeply") from e
 
 
 def _header_length(path: str | os.PathLike, head: bytes, size: int) -> int:
@@ -143,8 +149,8 @@ def _metadata(path: str | os.PathLike, header: bytes) -> dict[str, str]:
     """Our metadata from a safetensors header, or a CheckpointError saying why it is not ours."""
     try:
         parsed = json.loads(header.decode("utf-8"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError) as e:
-        raise CheckpointError(path, f"not a safetensors file, or torn (bad header: {e})") from e
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise CheckpointError(path, f"not a safetensors file, or torn (bad header: {e!r})") from e
     metadata = parsed.get("__metadata__") if isinstance(parsed, dict) else None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise CheckpointError(path, f"not a tom_agents checkpoint (no {FORMAT!r} format mark)")

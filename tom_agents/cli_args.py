@@ -48,7 +48,7 @@ PLANNER_ALIASES = {name: "planner" for name in PLANNER_SCHEMA}
 def parse_key_values(items: Iterable[str], flag: str = "--set") -> dict[str, Any]:
     """``["a=1", "b.c=[6, 6]", "d=text"]`` -> ``{"a": 1, "b.c": [6, 6], "d": "text"}``.
 
-    Values are read as TOML; text that is not TOML stays a string, which only string fields
+    A key given again takes its last value. Values are read as TOML; text that is not TOML stays a string, which only string fields
     accept (so ``device=cuda:1`` needs no quotes, while ``prosocial=no`` is refused later).
     """
     values: dict[str, Any] = {}
@@ -57,8 +57,7 @@ def parse_key_values(items: Iterable[str], flag: str = "--set") -> dict[str, Any
         key = key.strip()
         if not sep or not key:
             raise ValueError(f"{flag} needs key=value, got {item!r}")
-        if key in values:
-            raise ValueError(f"{flag}: {key} is given twice")
+        values.pop(key, None)  # the last of repeated settings wins, as on any command line
         try:
             values[key] = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:

@@ -14,11 +14,7 @@ from staghunt_env import StagHuntConfig
 
 from . import checkpoints
 from .planner import PlannerAgent, PlannerOptions
-from .planner.agent import CHECKPOINT_KIND as PLANNER_KIND
 from .registry import Agent
-
-SELFPLAY_KIND = "selfplay"
-PPO_KIND = "ppo"
 
 
 def load_planners(
@@ -26,20 +22,19 @@ def load_planners(
 ) -> tuple[StagHuntConfig, list[PlannerAgent]]:
     """(game, network owners) of a planner checkpoint (one owner) or a self-play checkpoint (one
     per seat, or one shared by every seat)."""
-    kind, state = checkpoints.load(path, (PLANNER_KIND, SELFPLAY_KIND))
-    if kind == PLANNER_KIND:
+    kind, state = checkpoints.load(path, (checkpoints.PLANNER, checkpoints.SELFPLAY))
+    if kind == checkpoints.PLANNER:
         config = StagHuntConfig.make(**state["env_config"])
         options = dataclasses.asdict(PlannerOptions.from_dict(state["options"]))
         agent = PlannerAgent(config, device=device, **options)
         agent.load_state_dict(state, f"checkpoint {path}")
         return config, [agent]
-    from .selfplay.config import SelfPlayConfig
-
-    run = SelfPlayConfig(**state["config"])
-    config = StagHuntConfig.make(**run.env)
+    run = state["config"]  # a self-play run's configuration, as plain data
+    config = StagHuntConfig.make(**run["env"])
+    options = dataclasses.asdict(PlannerOptions.from_dict(run["planner"]))
     owners = []
     for saved in state["owners"]:
-        owner = PlannerAgent(config, device=device, **run.planner_options())
+        owner = PlannerAgent(config, device=device, **options)
         owner.networks.load_state_dict(saved["networks"])
         owners.append(owner)
     return config, owners
@@ -54,7 +49,7 @@ def load_agent(
 ) -> Agent:
     """The agent in a checkpoint: a saved planner, the planner trained for ``seat`` in a self-play
     run, or a PPO policy. ``options`` change how a planner plans (e.g. ``num_simulations``)."""
-    if checkpoints.peek(path) == PPO_KIND:
+    if checkpoints.peek(path) == checkpoints.PPO:
         from .ppo import PPOAgent, checkpoint_env_config
 
         return PPOAgent(checkpoint_env_config(path), seed, path, device)

@@ -129,8 +129,17 @@ class Tree:
         """(T, A) Q = W / (1 + N) of every tree's edges out of ``node``."""
         return self.value_sum[:, node] / (1 + self.visits[:, node])
 
-    def set_nodes(self, trees, nodes, prior, legal, value, terminal) -> np.ndarray:
+    def set_nodes(
+        self,
+        trees: np.ndarray,
+        nodes: np.ndarray,
+        prior: np.ndarray,
+        legal: np.ndarray,
+        value: np.ndarray,
+        terminal: np.ndarray,
+    ) -> np.ndarray:
         """Record new nodes' evaluations; returns their values (0 where terminal)."""
+        terminal = np.asarray(terminal, dtype=bool)
         live = ~terminal
         self.terminal[trees, nodes] = terminal
         self.prior[trees[live], nodes[live]] = prior[live]
@@ -274,7 +283,14 @@ def search(
     )
 
 
-def _expand(tree: Tree, recurrent_fn: RecurrentFn, trees, parents, actions, sim) -> np.ndarray:
+def _expand(
+    tree: Tree,
+    recurrent_fn: RecurrentFn,
+    trees: np.ndarray,
+    parents: np.ndarray,
+    actions: np.ndarray,
+    sim: int,
+) -> np.ndarray:
     """Give each selected edge a new node, evaluated by the model; returns the leaf values."""
     children = tree.count[trees].copy()
     tree.count[trees] += 1

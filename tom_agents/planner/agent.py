@@ -29,7 +29,7 @@ from .options import PlannerOptions, check_option_names, check_shared_options
 from .seat import Seat
 from .stag_hunt_step import search_decisions
 
-CHECKPOINT_KIND = "planner"
+CHECKPOINT_KIND = checkpoints.PLANNER
 
 
 @dataclasses.dataclass

@@ -38,7 +38,7 @@ from .. import checkpoints
 from ..checkpoints import CheckpointError
 from ..devices import resolve_device
 
-KIND = "ppo"
+KIND = checkpoints.PPO
 ENV_CONFIG_ATTR = "staghunt_env_config"  # the model attribute holding the training game (a dict)
 PPO_KWARGS_ATTR = "tom_agents_ppo_kwargs"  # the model attribute holding its PPO(...) keywords
 # The PPO(...) keywords a checkpoint may hold: numbers, flags and the layer widths only, so a

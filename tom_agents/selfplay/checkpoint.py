@@ -25,7 +25,7 @@ from ..planner.seat import columns_of, rows_of
 if TYPE_CHECKING:
     from .train import Trainer
 
-KIND = "selfplay"
+KIND = checkpoints.SELFPLAY
 PATTERN = "checkpoint_{:06d}.safetensors"
 GLOB = "checkpoint_*.safetensors"
 
