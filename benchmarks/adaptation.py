@@ -1,7 +1,7 @@
 """Few-shot adaptation (SPEC section 3): focal agents meet co-players they never trained with.
 
-    python benchmarks/adaptation.py --quick     # the recorded run (trains its agents first)
-    python benchmarks/adaptation.py             # the full size
+    python -m benchmarks.adaptation --quick     # the recorded run (trains its agents first)
+    python -m benchmarks.adaptation             # the full size
 
 Focal agents {hop, direct_om, mcts, ppo} play in the mixes "1 focal + 3 co-players" and
 "3 focal + 1 co-player" with co-players {random, nearest_stag, nearest_hare, nearest_prey,
@@ -24,7 +24,6 @@ them to ``benchmarks/results/full/``.
 from __future__ import annotations
 
 import csv
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,14 +32,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import trained_agents
-from mcts_throughput import machine_lines
-
+from benchmarks import trained_agents
+from benchmarks.common import machine_info
+from staghunt_env.spec import Catch
 from tom_agents.arena import play
 from tom_agents.arena.report import episode_curve, format_ci
-from staghunt_env.spec import Catch
 from tom_agents.stats import bootstrap_ci
 
 FOCALS = ("hop", "direct_om", "mcts", "ppo")
@@ -197,7 +193,7 @@ def report(out: dict, command: str) -> str:
         "",
         f"Command: `{command}`. Run on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
         "",
-        *[f"- {line}" for line in machine_lines()],
+        *[f"- {key}: {value}" for key, value in machine_info().items()],
         f"- wall time of this run: {out['total_seconds'] / 60:.1f} min, of which "
         f"{sum(out['play_seconds'].values()) / 60:.1f} min of matches and "
         f"{out['prepare_seconds'] / 60:.1f} min preparing the agents; training them took "
@@ -300,7 +296,7 @@ def main() -> None:
     torch.set_num_threads(1)
     out = run(args.size, args.cache, args.retrain, args.planner_options)
     args.out.mkdir(parents=True, exist_ok=True)
-    command = "python benchmarks/adaptation.py" + (" --quick" if args.quick else "")
+    command = "python -m benchmarks.adaptation" + (" --quick" if args.quick else "")
     command += f" --search {args.search}" if args.search else ""
     text = report(out, command)
     (args.out / "adaptation.md").write_text(text)

@@ -1,7 +1,7 @@
 """Self-play populations (SPEC section 3): every seat the same kind of agent.
 
-    python benchmarks/selfplay_eval.py --quick     # the recorded run
-    python benchmarks/selfplay_eval.py             # the full size
+    python -m benchmarks.selfplay_eval --quick     # the recorded run
+    python -m benchmarks.selfplay_eval             # the full size
 
 Populations: all hop, all direct_om, all mcts (self-play checkpoints), all ppo, all prosocial
 ppo, all nearest_prey and all random (scripted references). Each population plays M matches of
@@ -15,21 +15,16 @@ Writes ``benchmarks/results/selfplay_eval.md`` (the full size: ``benchmarks/resu
 
 from __future__ import annotations
 
-import sys
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import trained_agents
-from mcts_throughput import machine_lines
-
+from benchmarks import trained_agents
+from benchmarks.common import machine_info
+from staghunt_env.spec import Catch
 from tom_agents.arena import play
 from tom_agents.arena.report import format_ci
-from staghunt_env.spec import Catch
 from tom_agents.stats import bootstrap_ci
 
 POPULATIONS = ("hop", "direct_om", "mcts", "ppo", "ppo_prosocial", "nearest_prey", "random")
@@ -45,11 +40,11 @@ def main() -> None:
     lines = [
         "# Self-play populations",
         "",
-        f"Command: `python benchmarks/selfplay_eval.py{' --quick' if args.quick else ''}"
+        f"Command: `python -m benchmarks.selfplay_eval{' --quick' if args.quick else ''}"
         f"{f' --search {args.search}' if args.search else ''}`. "
         f"Run on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
         "",
-        *[f"- {line}" for line in machine_lines()],
+        *[f"- {key}: {value}" for key, value in machine_info().items()],
         f"- game: 4 hunters, {trained_agents.GAME}; {size.matches} matches x {size.episodes} "
         f"episodes per population; planners search {args.planner_options} per decision",
         "- agents: from `benchmarks/trained_agents.py`, seed 0 (the prosocial PPO: its only "

@@ -131,7 +131,7 @@ def prepare(size_name: str, cache: Path, retrain: bool = False) -> tuple[dict[st
         specs[name] = f"checkpoint:{selfplay_checkpoint.list_checkpoints(config.run_dir)[-1]}"
     for name, (prosocial, seed) in PPOS.items():
         config = PPOConfig(
-            out=str(root / "ppo" / f"{name}.zip"),
+            out=str(root / "ppo" / f"{name}.safetensors"),
             env=GAME,
             prosocial=prosocial,
             total_timesteps=size.ppo_timesteps,

@@ -20,7 +20,9 @@ from . import random_layouts
 from .config import StagHuntConfig
 from .spec import (  # re-exported: callers import the action names from here too
     ACTION_NAMES,
+    CAUGHT_HARE,
     CAUGHT_NOTHING,
+    CAUGHT_STAG,
     DOWN,
     GOAL_STAG,
     HUNT_HARE,
@@ -230,6 +232,9 @@ def _step_games(
                 if 0 <= nr < h and 0 <= nc < w and not blocks[b, nr, nc]:
                     pos[b, i, 0], pos[b, i, 1] = nr, nc
         any_catch = False
+        # bit i: player i caught a stag; caught[] is written at step 4, as a store in the prey
+        # loop below made the whole kernel ~10% slower
+        stag_catchers = 0
         # 2. stags: a group of two or more HUNT_STAG on the cell catches it, split by strength;
         # 3. hares: one HUNT_HARE on the cell catches it, split equally if several hunt it together
         for goal in range(NUM_GOALS):
@@ -255,9 +260,10 @@ def _step_games(
                     continue
                 prey_alive[b, k] = False
                 any_catch = True
+                if is_stag:
+                    stag_catchers |= hunters
                 for i in range(n):
                     if (hunters >> i) & 1:
-                        caught[b, i] = goal  # a catch's code is the goal it realises
                         if is_stag:
                             share = strength[i] / total if total > 0 else 1.0 / count
                             rewards[b, i] += stag_reward * share
@@ -275,11 +281,12 @@ def _step_games(
             for i in range(n):
                 if alive[b, i]:
                     rewards[b, i] = mean
-        # 4. catchers leave
+        # 4. catchers leave, with what they caught (those not in stag_catchers caught a hare)
         remaining = 0
         for i in range(n):
             if terminated[b, i]:
                 alive[b, i] = False
+                caught[b, i] = CAUGHT_STAG if (stag_catchers >> i) & 1 else CAUGHT_HARE
             elif alive[b, i]:
                 remaining += 1
         t[b] += 1

@@ -52,7 +52,7 @@ ACTION_NAMES = tuple(a.name for a in Action)
 UP, DOWN, LEFT, RIGHT = int(Action.UP), int(Action.DOWN), int(Action.LEFT), int(Action.RIGHT)
 STAY, HUNT_STAG, HUNT_HARE = int(Action.STAY), int(Action.HUNT_STAG), int(Action.HUNT_HARE)
 GOAL_STAG, GOAL_HARE = int(Goal.STAG), int(Goal.HARE)
-CAUGHT_NOTHING = int(Catch.NOTHING)
+CAUGHT_NOTHING, CAUGHT_STAG, CAUGHT_HARE = int(Catch.NOTHING), int(Catch.STAG), int(Catch.HARE)
 
 # The moves are the actions 0..NUM_MOVES-1; MOVES[a] is the (row, col) step of move a.
 MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))

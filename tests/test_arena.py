@@ -177,7 +177,7 @@ def test_bad_input_is_named(kwargs, message):
 def test_a_file_that_is_no_checkpoint_is_named(tmp_path):
     path = tmp_path / "notes.pt"
     path.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="notes.pt.*not a safetensors file"):
+    with pytest.raises(ValueError, match=r"notes\.pt.*not a safetensors file"):
         play([f"checkpoint:{path}", "random"], 1, [0], progress=False)
 
 

@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 from benchmarks.reference.naive_mcts import NaiveNets, naive_search
-from staghunt_env import BatchedStagHunt
+from staghunt_env import BatchedStagHunt, GameState
 from tom_agents.planner.networks import PlannerNetworks
 from tom_agents.planner.options import PlannerOptions
 from tom_agents.planner.stag_hunt_step import search_decisions
 from tom_agents.search import (
     RecurrentOutput,
     RootOutput,
+    SearchResult,
     SearchSettings,
     search,
     tree_seeds,
@@ -174,7 +175,14 @@ def decisions(batch: int, seed: int, num_trees: int, steps: int = 3) -> tuple:
     return roots, focal, goals, rng.integers(0, 2**63, batch).astype(np.uint64)
 
 
-def run(networks, settings, roots, focal, goals, seeds):
+def run(
+    networks: PlannerNetworks,
+    settings: SearchSettings,
+    roots: GameState,
+    focal: np.ndarray,
+    goals: np.ndarray,
+    seeds: np.ndarray,
+) -> SearchResult:
     return search_decisions(
         networks.config, settings, roots, focal, goals, seeds,
         networks.evaluate_policy_value, networks.opponents,
@@ -191,7 +199,7 @@ def test_naive_reference_equals_the_batched_search(networks):
             networks.config, settings, roots, i, int(focal[i]), goals[i], seeds[i], nets
         )
         assert np.array_equal(visits, batched.visits[i])
-        assert np.allclose(q, batched.q[i], rtol=0, atol=1e-12)
+        assert np.array_equal(q, batched.q[i])
     assert batched.visits.sum(-1).tolist() == [[12, 12]] * 3
 
 

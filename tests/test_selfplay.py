@@ -591,7 +591,7 @@ def test_load_agent_gives_one_agent_per_seat_playing_a_legal_episode(runs):
 
     other = runs["out"] / "plain.pt"
     torch.save({"x": 1}, other)
-    with pytest.raises(ValueError, match="plain.pt"):
+    with pytest.raises(ValueError, match=r"plain\.pt"):
         load_agent(other)
 
 

@@ -158,7 +158,9 @@ def read_checkpoint(path: Path, expected_config: dict[str, Any] | None = None) -
             if k not in _RESUMABLE_CHANGES and expected_config.get(k) != theirs.get(k)
         )
         if differ:
-            raise CheckpointError(f"{path} comes from a run with another configuration ({differ})")
+            raise CheckpointError(
+                path, f"it comes from a run with another configuration ({differ})"
+            )
     return state
 
 

@@ -28,8 +28,8 @@ def weights_of(owners) -> list[dict[str, Any]]:
 
     return [
         {
-            "policy_value": cpu(o.policy_value.state_dict()),
-            "opponents": [cpu(n.state_dict()) for n in getattr(o.opponents, "nets", [])],
+            "policy_value": cpu(o.networks.policy_value.state_dict()),
+            "opponents": [cpu(n.state_dict()) for n in o.networks.opponent_nets],
         }
         for o in owners
     ]
@@ -63,8 +63,8 @@ class RolloutWorker:
 
     def collect(self, weights: list[dict[str, Any]], agent_steps: int):
         for owner, w in zip(self.owners, weights):
-            owner.policy_value.load_state_dict(w["policy_value"])
-            for net, state in zip(getattr(owner.opponents, "nets", []), w["opponents"]):
+            owner.networks.policy_value.load_state_dict(w["policy_value"])
+            for net, state in zip(owner.networks.opponent_nets, w["opponents"]):
                 net.load_state_dict(state)
         collected = self.rollout.collect(agent_steps)
         return collected, self.rollout.drain_opponent_steps()
