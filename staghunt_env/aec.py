@@ -27,7 +27,13 @@ _TURN_FIELDS = (
 
 
 class raw_env(AECEnv):  # noqa: N801 (PettingZoo's naming convention)
-    """The Markov Stag Hunt as an AEC env; the moves still resolve simultaneously (SPEC section 1)."""
+    """The Markov Stag Hunt as an AEC env; the moves still resolve simultaneously (SPEC section 1).
+
+    ``infos`` are the parallel env's (``{"t", "caught"}``) and change only when the joint step
+    runs, after the last live agent's turn: until then every agent's info describes the
+    previous joint step, and a hunter that caught something sees its catch in ``last()`` on
+    its final (dead) turn.
+    """
 
     metadata = METADATA
 

@@ -223,7 +223,7 @@ def test_state_from_observation_reproduces_the_envs_game(seed):
             np.testing.assert_array_equal(grids[0, focal], obs["observation"])
             np.testing.assert_array_equal(masks[0, focal], obs["action_mask"])
             # the rebuilt game steps like the env's game: same next view and same reward
-            after, r, _, _ = rules_step(env.config, state, joint)
+            after, r, _, _, _ = rules_step(env.config, state, joint)
             np.testing.assert_array_equal(
                 observe(after)[0][0, focal], new_observations[a]["observation"]
             )

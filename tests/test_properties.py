@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import staghunt_env
 from staghunt_env import HUNT_HARE, HUNT_STAG, STAY, Catch, StagHuntConfig
 from staghunt_env.rules import DOWN, LEFT, RIGHT, UP
-from staghunt_env.spec import goal_of_hunt
+from staghunt_env.spec import NUM_ACTIONS, goal_of_hunt, wall_channel
 
 MOVES = {UP: (-1, 0), DOWN: (1, 0), LEFT: (0, -1), RIGHT: (0, 1)}
 ONLY_STAY = [0, 0, 0, 0, 1, 0, 0]
@@ -77,7 +77,7 @@ def expected_mask(env, agent) -> np.ndarray:
 def choose(rng, mask, mode, game=None, i=None) -> int:
     """An action for player i: arbitrary, or legal and mostly heading for the nearest live prey."""
     if mode == "arbitrary" or (mode == "mixed" and rng.random() < 0.5):
-        return int(rng.integers(0, 7))
+        return int(rng.integers(0, NUM_ACTIONS))
     hunts = [a for a in (HUNT_STAG, HUNT_HARE) if mask[a]]
     if hunts:  # on prey: hunt, or wait there for company
         return int(rng.choice(hunts)) if rng.random() < 0.6 else STAY
@@ -227,7 +227,7 @@ def test_masks_agree_with_legality(config, seed, mode):
                 ]
             else:  # its episode is over: it may only STAY
                 assert list(mask) == ONLY_STAY, agent
-        np.testing.assert_array_equal(state[..., n], env.game_state.blocks[0])
+        np.testing.assert_array_equal(state[..., wall_channel(n)], env.game_state.blocks[0])
         if not env.agents:
             break
         observations, *_ = env.step(random_actions(env, rng, mode))

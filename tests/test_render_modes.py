@@ -9,6 +9,7 @@ import staghunt_env
 from staghunt_env import HUNT_HARE, STAY
 from staghunt_env.render import BACKGROUND, BLOCK, CELL, HARE, HUNTERS, STAG
 from staghunt_env.rules import DOWN, LEFT, RIGHT
+from staghunt_env.spec import hare_channel, stag_channel, wall_channel
 
 LAYOUT = [
     "0#S.",
@@ -151,7 +152,8 @@ def _alphabet_from_state(env):
         row = ""
         for c in range(state.shape[1]):
             hunters = [str(j) for j in range(n) if state[r, c, j]]
-            others = [ch for ch, k in (("#", n), ("S", n + 1), ("H", n + 2)) if state[r, c, k]]
+            channels = (("#", wall_channel(n)), ("S", stag_channel(n)), ("H", hare_channel(n)))
+            others = [ch for ch, k in channels if state[r, c, k]]
             row += (hunters + others + ["."])[0]
         rows.append(row)
     return rows

@@ -6,7 +6,7 @@ import pytest
 import staghunt_env
 from staghunt_env import HUNT_HARE, HUNT_STAG, STAY, Catch, StagHuntConfig, rules
 from staghunt_env.rules import DOWN, LEFT, RIGHT, UP
-from staghunt_env.spec import agent_index, agent_name
+from staghunt_env.spec import agent_index, agent_name, hare_channel, stag_channel
 
 
 def make(layout, **config):
@@ -27,7 +27,7 @@ def test_two_hunters_on_the_stag_share_it_and_leave():
     assert env.agents == ["hunter_2"]
     assert not env.game_state.stag_alive.any()
     grid = obs["hunter_2"]["observation"]
-    assert grid[..., 4].sum() == 0, "the stag channel is empty"
+    assert grid[..., stag_channel(3)].sum() == 0, "the stag channel is empty"
     assert grid[..., 1].sum() == 0 and grid[..., 2].sum() == 0, "the hunters left the grid"
 
 
@@ -129,7 +129,7 @@ def test_observation_channels_are_rotated_observer_first():
             j = (i + k) % n
             (r,), (c,) = np.nonzero(grid[..., k])
             assert (r, c) == tuple(env.game_state.pos[0, j]), (i, k)
-        assert grid[2, 3, n + 1] == 1 and grid[2, 4, n + 2] == 1
+        assert grid[2, 3, stag_channel(n)] == 1 and grid[2, 4, hare_channel(n)] == 1
     state = env.state()
     for j in range(n):
         assert tuple(np.argwhere(state[..., j])[0]) == tuple(env.game_state.pos[0, j])

@@ -11,9 +11,8 @@ import torch
 from torch import nn
 
 from staghunt_env import StagHuntConfig
+from staghunt_env.spec import NUM_ACTIONS, NUM_GOALS
 
-GOALS = ("stag", "hare")
-NUM_GOALS = len(GOALS)
 NEG_INF = -1e9
 
 
@@ -68,7 +67,7 @@ class PolicyValueNet(nn.Module):
         super().__init__()
         self.trunk = Trunk(config, channels)
         self.fc = nn.Linear(self.trunk.out_features + 1, hidden)
-        self.policy = nn.Linear(hidden, 7)
+        self.policy = nn.Linear(hidden, NUM_ACTIONS)
         self.value = nn.Linear(hidden, 1)
         kaiming_init(self, heads=(self.policy, self.value))
 
@@ -101,7 +100,7 @@ class OpponentNet(nn.Module):
         self.trunk = Trunk(config, channels)
         self.fc = nn.Linear(self.trunk.out_features + 1, hidden)
         self.goal = nn.Parameter(torch.zeros(self.num_goals, hidden))
-        self.actor = nn.Linear(hidden, 7)
+        self.actor = nn.Linear(hidden, NUM_ACTIONS)
         kaiming_init(self, heads=(self.actor,))
         if goal_conditioned:  # the goal columns of the dense layer, Kaiming-initialised with it
             nn.init.normal_(self.goal, std=(2.0 / (self.fc.in_features + NUM_GOALS)) ** 0.5)

@@ -16,13 +16,10 @@ import numpy as np
 import torch
 
 from staghunt_env import STAY, StagHuntConfig
-from staghunt_env.rules import MOVES
+from staghunt_env.spec import HUNT_STAG, MOVE_DC, MOVE_DR, NUM_ACTIONS, NUM_GOALS, STAG_OFFSET
 
-from .nets import NUM_GOALS, OpponentNet
+from .nets import OpponentNet
 from .padding import padded_forward
-
-_DR = np.array([dr for dr, _ in MOVES], dtype=np.int64)  # numba reads these as constants
-_DC = np.array([dc for _, dc in MOVES], dtype=np.int64)
 
 
 class OpponentModel(Protocol):
@@ -57,7 +54,7 @@ def _scripted_kernel(grids, masks, epsilon, out):
     for m in range(m_count):
         for k in range(k_count):
             legal = 0
-            for a in range(7):
+            for a in range(NUM_ACTIONS):
                 legal += masks[m, k, a]
             r0, c0 = -1, -1
             for r in range(h):
@@ -73,7 +70,7 @@ def _scripted_kernel(grids, masks, epsilon, out):
                     for r in range(h):
                         for cc in range(w):
                             dist[r, cc] = -1
-                            if grids[m, k, r, cc, n + 1 + g]:
+                            if grids[m, k, r, cc, n + STAG_OFFSET + g]:
                                 dist[r, cc] = 0
                                 queue[tail] = r * w + cc
                                 tail += 1
@@ -82,28 +79,28 @@ def _scripted_kernel(grids, masks, epsilon, out):
                         head += 1
                         r, cc = cell // w, cell % w
                         for a in range(4):
-                            nr, nc = r + _DR[a], cc + _DC[a]
+                            nr, nc = r + MOVE_DR[a], cc + MOVE_DC[a]
                             inside = 0 <= nr < h and 0 <= nc < w
                             if inside and dist[nr, nc] < 0 and not grids[m, k, nr, nc, n]:
                                 dist[nr, nc] = dist[r, cc] + 1
                                 queue[tail] = nr * w + nc
                                 tail += 1
                     d0 = dist[r0, c0]
-                    if d0 == 0 and masks[m, k, 5 + g]:
-                        p[5 + g] = 1.0
+                    if d0 == 0 and masks[m, k, HUNT_STAG + g]:
+                        p[HUNT_STAG + g] = 1.0
                     elif d0 > 0:
                         better = 0
                         for a in range(4):
-                            nr, nc = r0 + _DR[a], c0 + _DC[a]
+                            nr, nc = r0 + MOVE_DR[a], c0 + MOVE_DC[a]
                             if masks[m, k, a] and dist[nr, nc] == d0 - 1:
                                 p[a] = 1.0
                                 better += 1
                         for a in range(4):
                             p[a] /= max(better, 1)
                 total = 0.0
-                for a in range(7):
+                for a in range(NUM_ACTIONS):
                     total += p[a]
-                for a in range(7):
+                for a in range(NUM_ACTIONS):
                     uniform = masks[m, k, a] / legal
                     base = p[a] if total > 0 else uniform
                     p[a] = (1.0 - epsilon) * base + epsilon * uniform
@@ -126,7 +123,7 @@ class ScriptedOpponents:
     def probs(
         self, grids: np.ndarray, t: np.ndarray, masks: np.ndarray, present=None
     ) -> np.ndarray:
-        out = np.empty((*grids.shape[:2], NUM_GOALS, 7), dtype=np.float32)
+        out = np.empty((*grids.shape[:2], NUM_GOALS, NUM_ACTIONS), dtype=np.float32)
         _scripted_kernel(grids, masks, self.epsilon, out)
         return out
 
@@ -156,7 +153,7 @@ class LearnedOpponents:
         self, grids: np.ndarray, t: np.ndarray, masks: np.ndarray, present: np.ndarray | None = None
     ) -> np.ndarray:
         """``present`` (M, K) bool, if given, skips the co-players who have left (they STAY)."""
-        out = np.zeros((*grids.shape[:2], self.num_goals, 7), dtype=np.float32)
+        out = np.zeros((*grids.shape[:2], self.num_goals, NUM_ACTIONS), dtype=np.float32)
         out[..., STAY] = 1.0
         for k, net in enumerate(self.nets):
             rows = np.arange(len(grids)) if present is None else np.flatnonzero(present[:, k])

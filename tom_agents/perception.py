@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from staghunt_env import HUNT_HARE, HUNT_STAG, STAY, GameState, StagHuntConfig
-from staghunt_env.rules import MOVES
+from staghunt_env.spec import MOVES, NUM_ACTIONS, hare_channel, stag_channel
 
 
 def _position(grid: np.ndarray, channel: int) -> tuple[int, int] | None:
@@ -23,13 +23,13 @@ def _position(grid: np.ndarray, channel: int) -> tuple[int, int] | None:
 
 def _legal(grid: np.ndarray, cell: tuple[int, int], n: int) -> np.ndarray:
     h, w = grid.shape[:2]
-    legal = np.zeros(7, dtype=bool)
+    legal = np.zeros(NUM_ACTIONS, dtype=bool)
     for a, (dr, dc) in enumerate(MOVES):
         r, c = cell[0] + dr, cell[1] + dc
         legal[a] = 0 <= r < h and 0 <= c < w and not grid[r, c, n]
     legal[STAY] = True
-    legal[HUNT_STAG] = bool(grid[cell[0], cell[1], n + 1])
-    legal[HUNT_HARE] = bool(grid[cell[0], cell[1], n + 2])
+    legal[HUNT_STAG] = bool(grid[cell[0], cell[1], stag_channel(n)])
+    legal[HUNT_HARE] = bool(grid[cell[0], cell[1], hare_channel(n)])
     return legal
 
 
@@ -44,7 +44,7 @@ def explain_transition(
     ``true_actions`` (N-1,), if given, are the co-players' actual actions (the fast path).
     """
     n = prev.shape[-1] - 3
-    explains = np.zeros((n - 1, 7), dtype=bool)
+    explains = np.zeros((n - 1, NUM_ACTIONS), dtype=bool)
     observed = np.zeros(n - 1, dtype=bool)
     caught = np.full(n - 1, -1, dtype=np.int64)
     for k in range(1, n):
@@ -55,7 +55,7 @@ def explain_transition(
         after = _position(now, k)
         legal = _legal(prev, before, n)
         if after is None:  # it left: it caught the prey that vanished from its cell
-            stag_gone = prev[before][n + 1] and not now[before][n + 1]
+            stag_gone = prev[before][stag_channel(n)] and not now[before][stag_channel(n)]
             caught[k - 1] = 0 if stag_gone else 1
             explains[k - 1, HUNT_STAG if stag_gone else HUNT_HARE] = True
             continue
@@ -92,8 +92,8 @@ def state_from_observation(
             state.pos[0, (focal + k) % n] = cell
             state.alive[0, (focal + k) % n] = True
     for cells, alive, channel, name in (
-        (state.stag_pos, state.stag_alive, n + 1, "num_stags"),
-        (state.hare_pos, state.hare_alive, n + 2, "num_hares"),
+        (state.stag_pos, state.stag_alive, stag_channel(n), "num_stags"),
+        (state.hare_pos, state.hare_alive, hare_channel(n), "num_hares"),
     ):
         found = np.argwhere(grid[..., channel])
         if len(found) > cells.shape[1]:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from staghunt_env import HUNT_HARE, HUNT_STAG, STAY, StagHuntConfig
-from staghunt_env.rules import MOVES
+from staghunt_env.spec import MOVES, hare_channel, stag_channel
 
 from ..perception import check_observation
 
@@ -90,7 +90,7 @@ class NearestPreyAgent(RandomAgent):
 
     def act(self, observation: Mapping[str, Any], info: Mapping[str, Any] | None = None) -> int:
         grid, mask = self._checked(observation)
-        channel = {"stag": self.n + 1, "hare": self.n + 2}
+        channel = {"stag": stag_channel(self.n), "hare": hare_channel(self.n)}
         targets = np.zeros(grid.shape[:2], dtype=bool)
         for goal in self.goals:
             targets |= grid[..., channel[goal]].astype(bool)
@@ -99,5 +99,5 @@ class NearestPreyAgent(RandomAgent):
             return int(self.rng.choice(np.flatnonzero(mask)))
         if move == STAY:
             (r,), (c,) = np.nonzero(grid[..., 0])
-            return HUNT_STAG if grid[r, c, self.n + 1] else HUNT_HARE
+            return HUNT_STAG if grid[r, c, stag_channel(self.n)] else HUNT_HARE
         return move
