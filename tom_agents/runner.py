@@ -91,10 +91,10 @@ class Runner:
         self.length = np.zeros(games.num_envs, dtype=np.int64)
         self.obs, self.mask = games.observe()
         self.frames: list[np.ndarray] = []
+        self._record_game = record_game
         self._replay: GameState | None = None
         if record_game is not None:
             self._replay = games.select([record_game])
-            self._record_game = record_game
             self.frames.append(render.rgb_array(self._replay))
         for g in range(games.num_envs):
             self._start(g)
@@ -106,8 +106,8 @@ class Runner:
         self.catch_step[g] = -1
         self.length[g] = 0
 
-    def step(self, on_episode_end: Callable[[Episode], None] | None = None) -> int:
-        """One joint step of every game still playing; returns how many agents acted.
+    def step(self, on_episode_end: Callable[[Episode], None] | None = None) -> np.ndarray:
+        """One joint step of every game still playing; returns the (game, seat) pairs that acted.
 
         ``on_episode_end(episode)`` runs for each game whose episode ended, after its agents were
         told the outcome and before they start the next one.
@@ -134,7 +134,7 @@ class Runner:
         self.catch_step[new] = np.broadcast_to(self.length[:, None], new.shape)[new]
         for g in np.flatnonzero(self.games.episode_ended & playing):
             self._finish(g, on_episode_end)
-        return len(live)
+        return live
 
     def _finish(self, g: int, on_episode_end: Callable[[Episode], None] | None) -> None:
         episode = Episode(
@@ -151,7 +151,7 @@ class Runner:
             on_episode_end(episode)
         if self.one_episode:
             self.done[g] = True
-            if g == getattr(self, "_record_game", None):
+            if g == self._record_game:
                 self._replay = None
         else:
             self._start(g)

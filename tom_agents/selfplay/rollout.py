@@ -106,9 +106,8 @@ class SelfPlayRollout:
             [p.options.num_trees * p.options.num_simulations for p in game] for game in self.players
         ]
         while out.agent_steps < agent_steps:
-            state = self.games.state
-            live = np.argwhere(state.alive & ~state.over[:, None])
-            out.agent_steps += self.runner.step(lambda episode: self._finish(episode, out))
+            live = self.runner.step(lambda episode: self._finish(episode, out))
+            out.agent_steps += len(live)
             out.env_steps += len(self.players)
             out.simulations += sum(budget[g][i] for g, i in live)
         out.seconds = time.perf_counter() - start
