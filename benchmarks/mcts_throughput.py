@@ -39,8 +39,8 @@ import torch
 
 import tom_agents
 from benchmarks.common import markdown_table, median_time, print_header
-from benchmarks.reference.naive_mcts import NaiveNets, naive_search
-from staghunt_env import BatchedStagHunt, GameState
+from benchmarks.reference.naive_mcts import NaiveNets, naive_search, random_decisions
+from staghunt_env import GameState
 from staghunt_env.spec import NUM_ACTIONS, STAY
 from tom_agents.planner.stag_hunt_step import StagHuntModel, search_decisions
 from tom_agents.search import SearchSettings, search
@@ -66,15 +66,7 @@ class Decisions:
 
 
 def make_decisions(batch: int, seed: int, num_trees: int) -> Decisions:
-    env = BatchedStagHunt(batch, seed=seed)
-    rng = np.random.default_rng(seed + 1)
-    _, mask = env.reset()
-    for _ in range(RANDOM_STEPS):
-        _, mask, *_ = env.step(np.argmax(rng.random(mask.shape) * mask, axis=-1))
-    roots = env.select(np.arange(batch))
-    focal = np.array([rng.choice(np.flatnonzero(alive)) for alive in roots.alive])
-    goals = rng.integers(0, 2, (batch, num_trees, env.config.num_players - 1))
-    return Decisions(roots, focal, goals, rng.integers(0, 2**63, batch).astype(np.uint64))
+    return Decisions(*random_decisions(batch, seed, seed + 1, num_trees, RANDOM_STEPS))
 
 
 def run_search(nets, settings: SearchSettings, d: Decisions) -> Any:

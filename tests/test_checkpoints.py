@@ -309,6 +309,17 @@ def test_the_payload_is_live(marker):
     assert marker.exists()
 
 
+def assert_arena_refuses(spec, path, marker, capsys, out) -> None:
+    """The seat ``spec`` is refused by the arena's Python API and by ``tom-arena``."""
+    from tom_agents.arena import play
+    from tom_agents.arena.cli import main
+
+    lineup = [spec, "random", "random", "random"]
+    assert_refused(lambda: play(lineup, 1, [0], progress=False), path, marker, capsys)
+    argv = [*lineup, "--episodes", "1", "--matches", "1", "--no-progress", "--out", str(out)]
+    assert_refused(lambda: main(argv), path, marker, capsys)
+
+
 class TestPPOReaders:
     @pytest.mark.parametrize("form", FORMS)
     def test_checkpoints_load_and_peek(self, tmp_path, marker, capsys, form):
@@ -326,15 +337,8 @@ class TestPPOReaders:
 
     @pytest.mark.parametrize("form", FORMS)
     def test_arena_ppo_seat(self, tmp_path, marker, capsys, form):
-        from tom_agents.arena import play
-        from tom_agents.arena.cli import main
-
         path = write_malicious(tmp_path / "evil.zip", form, marker)
-        lineup = [f"ppo:{path}", "random", "random", "random"]
-        assert_refused(lambda: play(lineup, 1, [0], progress=False), path, marker, capsys)
-        argv = [*lineup, "--episodes", "1", "--matches", "1", "--no-progress"]
-        argv += ["--out", str(tmp_path / "arena")]
-        assert_refused(lambda: main(argv), path, marker, capsys)
+        assert_arena_refuses(f"ppo:{path}", path, marker, capsys, tmp_path / "arena")
 
     @pytest.mark.parametrize("form", FORMS)
     def test_train_ppo_resume(self, tmp_path, marker, capsys, form):
@@ -347,8 +351,7 @@ class TestPPOReaders:
 
 
 class TestPlannerAndSelfPlayReaders:
-    """The same attack on the planner and self-play readers (moved onto checkpoints.py by the
-    lead; these fail until then)."""
+    """The same attack on the planner and self-play readers."""
 
     @pytest.mark.parametrize("form", FORMS)
     def test_make_agent_hop(self, tmp_path, marker, capsys, form):
@@ -366,15 +369,8 @@ class TestPlannerAndSelfPlayReaders:
 
     @pytest.mark.parametrize("form", FORMS)
     def test_arena_checkpoint_seat(self, tmp_path, marker, capsys, form):
-        from tom_agents.arena import play
-        from tom_agents.arena.cli import main
-
         path = write_malicious(tmp_path / "evil.pt", form, marker)
-        lineup = [f"checkpoint:{path}", "random", "random", "random"]
-        assert_refused(lambda: play(lineup, 1, [0], progress=False), path, marker, capsys)
-        argv = [*lineup, "--episodes", "1", "--matches", "1", "--no-progress"]
-        argv += ["--out", str(tmp_path / "arena")]
-        assert_refused(lambda: main(argv), path, marker, capsys)
+        assert_arena_refuses(f"checkpoint:{path}", path, marker, capsys, tmp_path / "arena")
 
     @pytest.mark.parametrize("form", FORMS)
     def test_selfplay_resume(self, tmp_path, marker, capsys, form):

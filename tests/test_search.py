@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.reference.naive_mcts import NaiveNets, naive_search
+from benchmarks.reference.naive_mcts import NaiveNets, naive_search, random_decisions
 from staghunt_env import BatchedStagHunt, GameState
 from tom_agents.planner.networks import PlannerNetworks
 from tom_agents.planner.options import PlannerOptions
@@ -162,19 +162,6 @@ def networks() -> PlannerNetworks:
     return PlannerNetworks(BatchedStagHunt(1).config, options, init_seed=3, device="cpu")
 
 
-def decisions(batch: int, seed: int, num_trees: int, steps: int = 3) -> tuple:
-    """Seeded games after a few random legal steps: roots, focal, goals, seeds."""
-    env = BatchedStagHunt(batch, seed=seed)
-    rng = np.random.default_rng(seed)
-    _, mask = env.reset()
-    for _ in range(steps):
-        _, mask, *_ = env.step(np.argmax(rng.random(mask.shape) * mask, axis=-1))
-    roots = env.select(np.arange(batch))
-    focal = np.array([rng.choice(np.flatnonzero(alive)) for alive in roots.alive])
-    goals = rng.integers(0, 2, (batch, num_trees, env.config.num_players - 1))
-    return roots, focal, goals, rng.integers(0, 2**63, batch).astype(np.uint64)
-
-
 def run(
     networks: PlannerNetworks,
     settings: SearchSettings,
@@ -191,7 +178,7 @@ def run(
 
 def test_naive_reference_equals_the_batched_search(networks):
     settings = SearchSettings(num_trees=2, num_simulations=12)
-    roots, focal, goals, seeds = decisions(3, seed=5, num_trees=2)
+    roots, focal, goals, seeds = random_decisions(3, 5, 5, num_trees=2, steps=3)
     batched = run(networks, settings, roots, focal, goals, seeds)
     nets = NaiveNets(networks.policy_value, networks.opponents.nets, padded=True)
     for i in range(3):
@@ -205,7 +192,7 @@ def test_naive_reference_equals_the_batched_search(networks):
 
 def test_stag_hunt_decisions_do_not_depend_on_their_batch(networks):
     settings = SearchSettings(num_trees=2, num_simulations=10, dirichlet_noise=True)
-    roots, focal, goals, seeds = decisions(4, seed=9, num_trees=2)
+    roots, focal, goals, seeds = random_decisions(4, 9, 9, num_trees=2, steps=3)
     roots.over[2] = True  # a finished game: its trees are not searched
     batch = run(networks, settings, roots, focal, goals, seeds)
     assert batch.q.shape == batch.visits.shape == (4, 2, 7)
@@ -222,7 +209,7 @@ def test_stag_hunt_decisions_do_not_depend_on_their_batch(networks):
 def test_networks_of_several_owners_share_the_waves(networks):
     other = PlannerNetworks(networks.config, networks.options, init_seed=4, device="cpu")
     settings = SearchSettings(num_trees=2, num_simulations=8)
-    roots, focal, goals, seeds = decisions(3, seed=13, num_trees=2)
+    roots, focal, goals, seeds = random_decisions(3, 13, 13, num_trees=2, steps=3)
     owner = np.array([1, 0, 1])
     mixed = search_decisions(
         networks.config, settings, roots, focal, goals, seeds,

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 import staghunt_env
-from staghunt_env import GameState, StagHuntConfig
+from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig
 from staghunt_env.observe import observe
 from staghunt_env.parallel import SNAPSHOT_FORMAT
 from staghunt_env.spec import NUM_ACTIONS
@@ -82,6 +82,23 @@ class NaiveNets:
         """(G, 7) action probabilities of co-player seat k (0-based) under each goal."""
         self.calls["opp"] += 1
         return self._call(self.opp[k], grid, t, mask).exp()[0].numpy().astype(np.float64)
+
+
+def random_decisions(
+    batch: int, env_seed: int, rng_seed: int, num_trees: int, steps: int
+) -> tuple[GameState, np.ndarray, np.ndarray, np.ndarray]:
+    """Decisions to search, naive or batched: the games of ``BatchedStagHunt(batch, env_seed)``
+    after ``steps`` random legal joint steps, a random live focal player each, random co-player
+    goals per tree and a seed each. Returns (roots, focal, goals (batch, trees, N-1), seeds)."""
+    env = BatchedStagHunt(batch, seed=env_seed)
+    rng = np.random.default_rng(rng_seed)
+    _, mask = env.reset()
+    for _ in range(steps):
+        _, mask, *_ = env.step(np.argmax(rng.random(mask.shape) * mask, axis=-1))
+    roots = env.select(np.arange(batch))
+    focal = np.array([rng.choice(np.flatnonzero(alive)) for alive in roots.alive])
+    goals = rng.integers(0, 2, (batch, num_trees, env.config.num_players - 1))
+    return roots, focal, goals, rng.integers(0, 2**63, batch).astype(np.uint64)
 
 
 def root_env(config: StagHuntConfig, roots: GameState, i: int) -> tuple[Any, dict]:
