@@ -126,7 +126,9 @@ def prepare(size_name: str, cache: Path, retrain: bool = False) -> tuple[dict[st
             ],
         )
         trained(
-            name, f"self-play ({opponent_model}, seed {seed})", partial(train, config, resume=True)
+            name,
+            f"self-play ({opponent_model}, seed {seed})",
+            partial(train, config, resume=True, overwrite=True),
         )
         specs[name] = f"checkpoint:{selfplay_checkpoint.list_checkpoints(config.run_dir)[-1]}"
     for name, (prosocial, seed) in PPOS.items():
@@ -141,7 +143,7 @@ def prepare(size_name: str, cache: Path, retrain: bool = False) -> tuple[dict[st
         trained(
             name,
             f"PPO (prosocial={prosocial}, seed {seed})",
-            partial(train_ppo, config, resume=True),
+            partial(train_ppo, config, resume=True, overwrite=True),
         )
         specs[name] = f"ppo:{config.out}"
     return specs, timings

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from tom_agents.arena import cli as arena_cli
-from tom_agents.cli_args import parse_key_values
+from tom_agents.cli_args import RunOptions, parse_key_values
 from tom_agents.demo import main as demo_main
 from tom_agents.demo import parse_args as demo_args
 from tom_agents.planner.options import PlannerOptions
@@ -137,7 +137,7 @@ def test_selfplay_layers_preset_file_set_env_and_flags_in_that_order(tmp_path):
         'name = "from-file"\niterations = 7\n[planner]\nnum_simulations = 5\nhidden = 64\n'
         "[env]\nmax_cycles = 12\n"
     )
-    config, resume = selfplay_cli.parse_args(
+    config, run = selfplay_cli.parse_args(
         [
             *("--preset", "quick", "--config", str(path)),
             *("--set", "iterations=9", "--set", "planner.hidden=32", "--set", "c_puct=2"),
@@ -146,7 +146,7 @@ def test_selfplay_layers_preset_file_set_env_and_flags_in_that_order(tmp_path):
         ]
     )
     quick = preset("quick")
-    assert resume is True
+    assert run == RunOptions(resume=True, overwrite=False, fresh=False)  # --name: no numbering
     assert (config.name, config.iterations, config.seed, config.device) == ("flag", 9, 3, "cpu")
     assert config.progress is False
     assert config.env == {**quick.env, "grid_size": [5, 5], "max_cycles": 18}
@@ -212,14 +212,14 @@ def test_arena_reads_planner_options_flat_or_dotted(capsys):
 def test_ppo_reads_flags_settings_and_a_config_file(capsys, tmp_path):
     path = tmp_path / "ppo.toml"
     path.write_text("learning_rate = 1e-3\nnet_arch = [64, 64]\n[env]\ngrid_size = [5, 5]\n")
-    config, resume = ppo_train.parse_args(
+    config, run = ppo_train.parse_args(
         [
             *("--config", str(path), "--set", "n_epochs=2", "--env", "max_cycles=10"),
             *("--timesteps", "1024", "--num-envs", "2", "--prosocial", "--seed", "4"),
             *("--no-progress",),
         ]
     )
-    assert resume is False
+    assert run == RunOptions(resume=False, overwrite=False, fresh=True)  # the default --out
     assert (config.learning_rate, config.net_arch, config.n_epochs) == (1e-3, (64, 64), 2)
     assert config.env == {"grid_size": (5, 5), "max_cycles": 10}
     assert (config.total_timesteps, config.num_envs, config.prosocial) == (1024, 2, True)

@@ -17,6 +17,6 @@ def test_readme_opens_with_the_two_setup_commands():
     text = README.read_text()
     setup = re.search(r"## Set-up\n\n```bash\n(.*?)```", text, re.S).group(1).strip().splitlines()
     assert setup == [
-        'pip install -e ".[render]" && tom-selfplay',
+        'pip install -e ".[agents]" && tom-selfplay',
         'pip install -e ".[test]" && pytest',
     ]

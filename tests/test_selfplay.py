@@ -26,6 +26,7 @@ import staghunt_env
 from tom_agents import checkpoints, load_agent
 from tom_agents.devices import resolve_device
 from tom_agents.planner.learning import opponent_loss
+from tom_agents.run_folders import NothingToResumeError
 from tom_agents.selfplay import Trainer, load_config, preset, train
 from tom_agents.selfplay import checkpoint as ckpt
 from tom_agents.selfplay.cli import main as cli_main
@@ -264,6 +265,8 @@ def runs(tmp_path_factory):
         killed = {
             "checkpoints": checkpoint_names(out / "b"),
             "metrics": metrics(out / "b")[1] if (out / "b" / "metrics.csv").exists() else [],
+            "pid": proc_b.pid,
+            "lock": (out / "b" / ".lock").read_text(),  # left behind by the kill
         }
         assert_all_checkpoints_load(out / "b", tiny_config(out, "b"))
         proc_b = start(cli_command(out, "b", "--resume"), log_b)
@@ -301,6 +304,12 @@ def test_a_run_killed_by_sigkill_resumes_to_the_same_result_as_an_unbroken_run(r
         assert sa.keys() == sb.keys()
         for key in sa:
             assert torch.equal(sa[key], sb[key]), key
+
+
+def test_a_lock_left_by_a_sigkilled_run_does_not_block_its_resume(runs):
+    assert runs["killed"]["lock"] == f"{runs['killed']['pid']}\n"  # the killed run's lock file
+    assert "resumed from" in runs["log_b"].read_text()  # ... and yet --resume went ahead
+    assert not (runs["out"] / "b" / ".lock").exists(), "released when the resumed run ended"
 
 
 def test_tensorboard_of_the_resumed_run_has_each_iteration_once(runs):
@@ -447,9 +456,12 @@ def test_random_bytes_foreign_files_and_other_configs_are_rejected_by_name(run_c
     torch.save({"weights": torch.zeros(3)}, folder / "checkpoint_000002.safetensors")  # not ours
     with pytest.raises(ckpt.CheckpointError, match=r"checkpoint_000002\.safetensors"):
         ckpt.read_checkpoint(folder / "checkpoint_000002.safetensors", expected)
-    with pytest.warns(UserWarning) as record:
-        assert ckpt.latest_good_checkpoint(run_dir, expected) == (None, None)
-    assert len(record) == 3
+    with warnings.catch_warnings(), pytest.raises(NothingToResumeError) as refused:
+        warnings.simplefilter("error")  # the refusal names them all: no warnings besides
+        ckpt.latest_good_checkpoint(run_dir, expected)
+    for name in ("000004", "000003", "000002"):  # each file named, with its fault
+        assert f"checkpoint_{name}.safetensors: " in str(refused.value)
+    assert "another configuration" in str(refused.value)
 
     # settings a resume may change are not "another configuration"
     changed = {**expected, "iterations": 9, "device": "cpu", "progress": True}

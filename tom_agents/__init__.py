@@ -1,7 +1,12 @@
-"""Agents for the Markov Stag Hunt: scripted co-players and theory-of-mind (HOP) planners."""
+"""Agents for the Markov Stag Hunt: scripted co-players and theory-of-mind (HOP) planners.
+
+They need the training stack (torch and friends), an extra of the package:
+``pip install "staghunt-tom[agents]"``. The environment alone (``staghunt_env``) does not.
+"""
 
 from functools import partial
 
+from . import _requirements  # noqa: F401  (first: names the missing extra before torch fails)
 from .agents.scripted import NearestPreyAgent, RandomAgent
 from .loading import load_agent
 from .planner import PlannerAgent, PlannerOptions, act_batch

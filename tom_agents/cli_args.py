@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import math
 import sys
-import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -21,7 +19,10 @@ from typing import Any
 
 from staghunt_env import StagHuntConfig
 
+from .devices import check_device
 from .planner.options import PlannerOptions
+from .run_folders import RunError, WriteError
+from .value_types import Word, check_value
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,8 +49,9 @@ PLANNER_ALIASES = {name: "planner" for name in PLANNER_SCHEMA}
 def parse_key_values(items: Iterable[str], flag: str = "--set") -> dict[str, Any]:
     """``["a=1", "b.c=[6, 6]", "d=text"]`` -> ``{"a": 1, "b.c": [6, 6], "d": "text"}``.
 
-    A key given again takes its last value. Values are read as TOML; text that is not TOML stays a string, which only string fields
-    accept (so ``device=cuda:1`` needs no quotes, while ``prosocial=no`` is refused later).
+    A key given again takes its last value. Values are read as TOML; text that is not TOML is
+    kept as a :class:`~.value_types.Word`, which only string fields accept (and boolean fields
+    the words true and false): ``device=cuda:1`` needs no quotes, ``prosocial=no`` is refused.
     """
     values: dict[str, Any] = {}
     for item in items:
@@ -61,7 +63,7 @@ def parse_key_values(items: Iterable[str], flag: str = "--set") -> dict[str, Any
         try:
             values[key] = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
-            values[key] = raw.strip()
+            values[key] = Word(raw.strip())
     return values
 
 
@@ -147,66 +149,6 @@ def _leaves(values: Mapping[str, Any], schema: Schema, prefix: str = ""):
             yield f"{prefix}{key}", value
 
 
-def check_value(key: str, value: Any, annotation: Any, source: str) -> Any:
-    """``value`` if it has type ``annotation`` (tuples from lists, ints widened to floats)."""
-    ok, checked = _convert(value, annotation)
-    if not ok:
-        raise ValueError(f"{source}: {key} must be {_describe(annotation)}, got {value!r}")
-    return checked
-
-
-def _convert(value: Any, annotation: Any) -> tuple[bool, Any]:
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if annotation is Any:
-        return True, value
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return type(None) in args, None
-        for arg in args:
-            ok, checked = _convert(value, arg)
-            if ok:
-                return True, checked
-        return False, value
-    if annotation is bool:
-        return isinstance(value, bool), value
-    if annotation is int:
-        return isinstance(value, int) and not isinstance(value, bool), value
-    if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return False, value
-        try:
-            number = float(value)
-        except OverflowError:  # an integer beyond any float
-            return False, value
-        return math.isfinite(number), number
-    if origin in (tuple, list):
-        if not isinstance(value, (list, tuple)):
-            return False, value
-        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            if len(value) != len(args):
-                return False, value
-            pairs = list(zip(value, args))
-        else:
-            pairs = [(v, args[0]) for v in value]
-        items = [_convert(v, arg) for v, arg in pairs]
-        return all(ok for ok, _ in items), origin(v for _, v in items)
-    return isinstance(value, origin or annotation), value
-
-
-def _describe(annotation: Any) -> str:
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_describe(a) for a in args if a is not type(None))
-    if origin in (tuple, list):
-        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            if len(set(args)) > 1:
-                return f"a list of {len(args)} values ({', '.join(_describe(a) for a in args)})"
-            return f"a list of {len(args)} values, each {_describe(args[0])}"
-        return f"a list of values, each {_describe(args[0])}"
-    names = {bool: "true or false", int: "an integer", float: "a finite number", str: "a string"}
-    return names.get(annotation, f"a {getattr(annotation, '__name__', annotation)}")
-
-
 # ------------------------------------------------------------------ the shared command-line options
 
 
@@ -285,6 +227,51 @@ def read_common_options(parser: argparse.ArgumentParser, args: argparse.Namespac
     )
 
 
+def add_run_options(parser: argparse.ArgumentParser, place: str, resumable: bool = True) -> None:
+    """Add ``--overwrite`` and, where the command can resume, ``--resume`` (``place``: where
+    the run writes, for the help); read them back with :func:`read_run_options`."""
+    if resumable:
+        parser.add_argument(
+            "--resume",
+            action="store_true",
+            help=f"continue the run at {place} from its newest good checkpoint",
+        )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=f"replace an earlier run at {place}, removing its outputs first"
+        + (" (with --resume: only when there is nothing to resume)" if resumable else ""),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """How a run takes its place (:func:`tom_agents.run_folders.claim`). ``fresh``: the place
+    was not named, so if an earlier run holds the default one, this run takes a numbered one."""
+
+    resume: bool
+    overwrite: bool
+    fresh: bool
+
+
+def read_run_options(args: argparse.Namespace, common: CommonOptions, key: str) -> RunOptions:
+    """``--resume``/``--overwrite``, and whether ``key`` (the setting naming the place) was given
+    by its flag, ``--set`` or ``--config``."""
+    named = getattr(args, key) is not None or key in common.settings or key in common.config_file
+    return RunOptions(getattr(args, "resume", False), args.overwrite, fresh=not named)
+
+
+@contextlib.contextmanager
+def run_errors(prog: str) -> Iterator[None]:
+    """A refused run or a failed write ends the command with one line saying why (exit status 1):
+    the path or setting and the reason, no traceback."""
+    try:
+        yield
+    except (RunError, WriteError) as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        raise SystemExit(1) from e
+
+
 @contextlib.contextmanager
 def usage_errors(parser: argparse.ArgumentParser) -> Iterator[None]:
     """Turn a ValueError raised inside into ``parser.error``: a usage error, exit status 2."""
@@ -302,18 +289,6 @@ def _seed(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
     return value
-
-
-def check_device(text: str) -> str:
-    """``auto`` or a device torch can parse (checked now, not when the first network is built)."""
-    if text != "auto":
-        import torch
-
-        try:
-            torch.device(text)
-        except (RuntimeError, TypeError) as e:
-            raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {text!r}") from e
-    return text
 
 
 def _device(text: str) -> str:

@@ -8,13 +8,26 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from ..cli_args import add_common_options, planner_settings, read_common_options, usage_errors
+from .. import threads
+from ..cli_args import (
+    add_common_options,
+    add_run_options,
+    planner_settings,
+    read_common_options,
+    read_run_options,
+    run_errors,
+    usage_errors,
+)
+from ..run_folders import Place, claim
 from .match import play
-from .report import write_outputs
+from .report import OUTPUTS, write_outputs
+
+PROG = "tom-arena"
+DEFAULT_OUT = "runs/arena"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tom-arena", description=__doc__)
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument(
         "lineup",
         nargs="+",
@@ -22,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--episodes", type=int, default=10, help="episodes per match (K)")
     parser.add_argument("--matches", type=int, default=8, help="matches, played at once")
-    parser.add_argument("--out", default="runs/arena", help="folder for the outputs")
+    parser.add_argument(
+        "--out",
+        help=f"folder for the outputs (default {DEFAULT_OUT}, numbered {DEFAULT_OUT}_2, ... "
+        "when an earlier run has it)",
+    )
     add_common_options(
         parser,
         settings="a planner option for every planner, e.g. --set num_simulations=50 "
@@ -30,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--workers", type=int, default=0, help="Ray tasks (0: this process)")
     parser.add_argument("--gif", action="store_true", help="GIF replays of the first match")
+    add_run_options(parser, "--out", resumable=False)
     return parser
 
 
@@ -37,7 +55,7 @@ def parse_args(
     argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None
 ) -> argparse.Namespace:
     """The command line as ``play`` keywords (``env_config``, ``planner_options``, ``seeds``, ...)
-    plus ``out``; a value that cannot be read exits with status 2."""
+    plus ``out`` and ``run`` (how the run takes its folder); a bad value exits with status 2."""
     parser = parser or build_parser()
     args = parser.parse_args(argv)
     common = read_common_options(parser, args)
@@ -59,17 +77,25 @@ def parse_args(
         workers=args.workers,
         record_frames=args.gif,
         progress=common.progress,
-        out=args.out,
+        out=args.out or DEFAULT_OUT,
+        run=read_run_options(args, common, "out"),
     )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     options = vars(parse_args(argv, parser))
-    out = options.pop("out")
-    with usage_errors(parser):
-        result = play(**options)
-    paths = write_outputs(result, out)
+    out, run = options.pop("out"), options.pop("run")
+    threads.configure()
+    place = Place.run_folder(out, OUTPUTS)
+    with run_errors(PROG):
+        held = claim(
+            place, overwrite=run.overwrite, fresh=run.fresh, rename="--out", resumable=False
+        )
+        with held:
+            with usage_errors(parser):
+                result = play(**options)
+            paths = write_outputs(result, held.path)
     print(paths["markdown"].read_text())
     print("written:", ", ".join(str(p) for p in paths.values()))
 

@@ -21,8 +21,11 @@ from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig, rules
 from staghunt_env.config import config_from
 from staghunt_env.spec import CAUGHT_NOTHING, Catch, agent_index
 
-from ..devices import resolve_device
+from .. import threads
+from ..devices import check_device, resolve_device
+from ..ray_cluster import connect_ray
 from ..runner import Episode, Runner
+from ..value_types import check_value
 from .lineup import agent_source, checkpoint_config
 
 
@@ -129,6 +132,11 @@ def play(
         raise ValueError("seeds must be distinct: each seed is one match")
     if not _is_count(workers, minimum=0):
         raise ValueError(f"workers must be a non-negative integer, got {workers!r}")
+    if not _is_count(network_seed, minimum=0):
+        raise ValueError(f"network_seed must be a non-negative integer, got {network_seed!r}")
+    for name, flag in (("record_frames", record_frames), ("progress", progress)):
+        check_value(name, flag, bool, "play")
+    check_device(device)
     config = _lineup_config(lineup, env_config)
     if workers:
         shared = {"lineup": lineup, "episodes": episodes, "env_config": config}
@@ -226,15 +234,13 @@ def _play_on_ray(
     """The seeds split over ``workers`` Ray tasks, each playing its matches batched (``shared``:
     the other arguments of :func:`play`).
 
-    A local Ray is started when none is running (and left running for the next call). Tasks on a
+    A local Ray of ``workers`` CPUs is started when none is running (and left running for the
+    next call); more workers than it has free CPUs are refused. Tasks on a
     CUDA device ask Ray for a share of a GPU: Ray hides the GPUs from tasks that ask for none.
     """
-    try:
-        import ray
-    except ImportError as e:
-        raise ImportError("workers > 0 needs Ray: pip install 'staghunt-tom[ray]'") from e
-    if not ray.is_initialized():
-        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    connect_ray(workers, num_cpus=workers)  # refused when Ray cannot run them all at once
+    import ray
+
     start = time.perf_counter()
     gpus = 1 / workers if resolve_device(shared["device"]).type == "cuda" else 0
     task = ray.remote(num_gpus=gpus)(_play_chunk)
@@ -247,7 +253,5 @@ def _play_on_ray(
 
 
 def _play_chunk(**arguments: Any) -> ArenaResult:
-    import torch
-
-    torch.set_num_threads(1)  # one Ray task per core: small networks are fastest on one thread
+    threads.configure(torch_threads=1, numba_threads=1)  # a Ray task holds one CPU
     return play(**arguments)

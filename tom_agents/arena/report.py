@@ -6,7 +6,6 @@ match share agents, so they are not independent).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,8 +13,12 @@ import numpy as np
 
 from staghunt_env.spec import Catch
 
+from ..atomic import atomic_write_figure, atomic_write_gif, atomic_write_text, csv_text
 from ..stats import bootstrap_ci
 from .match import ArenaResult
+
+# What a run of matches writes in its folder (tom-arena refuses to mix two runs' files).
+OUTPUTS = ("episodes.csv", "summary.md", "rewards.png", "replay_episode_*.gif")
 
 
 def spec_rewards(result: ArenaResult, spec: str) -> np.ndarray:
@@ -96,34 +99,28 @@ def plot_rewards(results: Mapping[str, ArenaResult], path: Path) -> Path:
         ax.legend(fontsize=7)
     axes[0, 0].set_ylabel("reward per agent")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    try:
+        return atomic_write_figure(path, fig)
+    finally:
+        plt.close(fig)
 
 
 def write_csv(result: ArenaResult, path: Path) -> Path:
-    rows = result.rows()
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return atomic_write_text(path, csv_text(result.rows()))
 
 
 def write_outputs(result: ArenaResult, out_dir: str | Path) -> dict[str, Path]:
-    """episodes.csv, summary.md, rewards.png, and replay_episode_<k>.gif per recorded episode."""
+    """episodes.csv, summary.md, rewards.png, and replay_episode_<k>.gif per recorded episode.
+
+    Each file is written atomically; a failed write is a WriteError naming it. The folder is
+    not claimed here: ``tom-arena`` claims it first (:mod:`tom_agents.run_folders`).
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     paths = {
         "csv": write_csv(result, out / "episodes.csv"),
-        "markdown": out / "summary.md",
+        "markdown": atomic_write_text(out / "summary.md", summary_markdown(result)),
         "plot": plot_rewards({" + ".join(result.lineup): result}, out / "rewards.png"),
     }
-    paths["markdown"].write_text(summary_markdown(result))
-    if result.frames:
-        import imageio.v2 as imageio
-
-        for k, frames in enumerate(result.frames):
-            paths[f"gif_{k}"] = out / f"replay_episode_{k + 1}.gif"
-            imageio.mimsave(paths[f"gif_{k}"], frames, duration=0.4, loop=0)
+    for k, frames in enumerate(result.frames):
+        paths[f"gif_{k}"] = atomic_write_gif(out / f"replay_episode_{k + 1}.gif", frames)
     return paths

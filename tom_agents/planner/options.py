@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..search import SearchSettings
+from ..value_types import check_fields
 
 OPPONENT_MODELS = ("learned", "scripted", "goal_free", "uniform")
 NETWORK_OPTIONS = ("opponent_model", "channels", "hidden")  # the shape of the networks
@@ -38,6 +39,7 @@ class PlannerOptions:
     hidden: int = 512
 
     def __post_init__(self) -> None:
+        check_fields(self)  # integers are integers, floats finite, flags true or false
         if self.opponent_model not in OPPONENT_MODELS:
             raise ValueError(
                 f"opponent_model must be one of {OPPONENT_MODELS}, got {self.opponent_model!r}"
@@ -58,13 +60,7 @@ class PlannerOptions:
     def from_dict(cls, values: dict) -> PlannerOptions:
         """Options from plain data (a checkpoint's or a TOML file's): lists become tuples."""
         check_option_names(values)
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        return cls(
-            **{
-                k: tuple(v) if isinstance(v, list) and "tuple" in str(fields[k].type) else v
-                for k, v in values.items()
-            }
-        )
+        return cls(**values)
 
 
 def check_option_names(options: dict, context: str = "") -> None:

@@ -15,7 +15,7 @@ import inspect
 import os
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +29,22 @@ from tqdm import tqdm
 import staghunt_env
 from staghunt_env import StagHuntConfig
 
+from .. import threads
 from ..cli_args import (
     ENV_SCHEMA,
+    RunOptions,
     add_common_options,
+    add_run_options,
+    check_settings,
     merge_layers,
     read_common_options,
+    read_run_options,
+    run_errors,
     schema_of,
     usage_errors,
 )
-from ..devices import resolve_device
+from ..devices import check_device, resolve_device
+from ..run_folders import Claim, NothingToResumeError, Place, claim
 from .agent import check_env_config
 from .checkpoint import PPO_KEYWORDS, new_model, read_checkpoint, save_checkpoint
 
@@ -64,35 +71,33 @@ class PPOConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        for name in (
-            "total_timesteps",
-            "num_envs",
-            "n_steps",
-            "batch_size",
-            "n_epochs",
-            "checkpoint_every",
-        ):
-            _check_positive_int(self, name)
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ValueError(f"PPOConfig.seed: must be an integer, got {self.seed!r}")
-        self.out = os.fspath(self.out)
+        """Check every field's type (``env`` against StagHuntConfig's), then the ranges."""
+        self.out = os.fspath(self.out) if isinstance(self.out, os.PathLike) else self.out
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for name, value in check_settings(values, _SCHEMA, "PPOConfig").items():
+            setattr(self, name, value)
+        positive = ("total_timesteps", "num_envs", "n_steps", "batch_size", "n_epochs")
+        for name in (*positive, "checkpoint_every"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"PPOConfig.{name}: must be > 0, got {getattr(self, name)}")
+        if self.seed < 0:
+            raise ValueError(f"PPOConfig.seed: must be >= 0, got {self.seed}")
         if not self.out:
             raise ValueError("PPOConfig.out: must be a file path")
-        if not isinstance(self.env, Mapping):
-            raise ValueError(f"PPOConfig.env: must be StagHuntConfig keywords, got {self.env!r}")
         if not self.learning_rate > 0:
             raise ValueError(f"PPOConfig.learning_rate: must be > 0, got {self.learning_rate}")
         if not 0 < self.gamma <= 1:
             raise ValueError(f"PPOConfig.gamma: must be in (0, 1], got {self.gamma}")
         if not self.ent_coef >= 0:
             raise ValueError(f"PPOConfig.ent_coef: must be >= 0, got {self.ent_coef}")
-        self.net_arch = tuple(self.net_arch)
-        if not self.net_arch or not all(
-            isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in self.net_arch
-        ):
+        if not self.net_arch or min(self.net_arch) <= 0:
             raise ValueError(
                 f"PPOConfig.net_arch: must be positive layer widths, got {self.net_arch}"
             )
+        try:
+            check_device(self.device)
+        except ValueError as e:
+            raise ValueError(f"PPOConfig.{e}") from e
         self.env_config()  # refuse an unplayable game here, not when training starts
 
     def env_config(self) -> StagHuntConfig:
@@ -104,10 +109,7 @@ class PPOConfig:
             raise ValueError(f"PPOConfig.env: {e}") from e
 
 
-def _check_positive_int(config: PPOConfig, name: str) -> None:
-    value = getattr(config, name)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"PPOConfig.{name}: must be a positive integer, got {value!r}")
+_SCHEMA = schema_of(PPOConfig, env=ENV_SCHEMA)
 
 
 def make_vec_env(env_config: StagHuntConfig, num_envs: int, seed: int) -> VecEnv:
@@ -172,23 +174,37 @@ class ProgressCallback(BaseCallback):
         self.bar.close()
 
 
-def train_ppo(config: PPOConfig, resume: bool = False) -> Path:
+def train_ppo(
+    config: PPOConfig, resume: bool = False, overwrite: bool = False, fresh_file: bool = False
+) -> Path:
     """Train until ``config.total_timesteps`` and write the checkpoint to ``config.out``.
 
     The checkpoint is rewritten atomically every ``checkpoint_every`` timesteps and at the end;
     it records the game configuration (``PPOAgent`` checks it), the PPO hyperparameters, the
-    weights and the optimizer state (:mod:`tom_agents.ppo.checkpoint`). With ``resume``, training
-    goes on from the checkpoint at ``config.out`` when there is one, keeping its hyperparameters.
-    TensorBoard logs go to ``tensorboard/`` next to the checkpoint. Like SB3's own ``seed=``,
-    this seeds the global random, numpy and torch generators, from ``seed`` plus the timesteps
-    already done; a run is reproducible on the same machine and device.
+    weights and the optimizer state (:mod:`tom_agents.ppo.checkpoint`). The file is claimed
+    first (:func:`tom_agents.run_folders.claim`): locked while training, and an existing one is
+    refused unless ``resume`` (go on from it, keeping its hyperparameters; a RunError names its
+    fault when it cannot be resumed) or ``overwrite`` (replace it; with ``resume``, only when it
+    cannot be resumed). ``fresh_file``: an existing checkpoint moves this run to
+    ``<stem>_2<suffix>``, ... TensorBoard logs go to ``tensorboard/`` next to the checkpoint.
+    Like SB3's own ``seed=``, this seeds the global random, numpy and torch generators, from
+    ``seed`` plus the timesteps already done; a run is reproducible on the same machine and
+    device. Returns the checkpoint's path.
     """
-    out = Path(config.out)
     env_config = config.env_config()
-    model = _load_for_resume(out, config, env_config) if resume and out.exists() else None
-    done = 0 if model is None else model.num_timesteps
-    if done >= config.total_timesteps:
-        return out
+    place = Place.output_file(config.out)
+    with claim(place, resume=resume, overwrite=overwrite, fresh=fresh_file, rename="--out") as held:
+        out = held.path
+        model = _resumed_model(held, config, env_config, overwrite) if resume else None
+        done = 0 if model is None else model.num_timesteps
+        if done < config.total_timesteps:
+            _learn(config, env_config, out, model, done)
+    return out
+
+
+def _learn(
+    config: PPOConfig, env_config: StagHuntConfig, out: Path, model: PPO | None, done: int
+) -> None:
     set_random_seed(config.seed + done)
     vec_env = make_vec_env(env_config, config.num_envs, config.seed + done)
     tensorboard_log = str(out.parent / "tensorboard")
@@ -213,24 +229,39 @@ def train_ppo(config: PPOConfig, resume: bool = False) -> Path:
         tb_log_name=out.stem,
     )
     save_checkpoint(model, out)
-    return out
 
 
-def _load_for_resume(out: Path, config: PPOConfig, env_config: StagHuntConfig) -> PPO:
-    model = read_checkpoint(out, config.device)
-    check_env_config(model, env_config, out)
-    copies = model.n_envs // env_config.num_players
-    if copies != config.num_envs:
-        raise ValueError(
-            f"checkpoint {out} was trained with num_envs={copies}; resume it with the same number"
-        )
+def _resumed_model(
+    held: Claim, config: PPOConfig, env_config: StagHuntConfig, overwrite: bool
+) -> PPO | None:
+    """The checkpoint's model to go on from; None (its file removed) to start over instead."""
+    out = held.path
+    if not out.exists():  # only with overwrite: claim refuses to resume nothing otherwise
+        return None
+    try:
+        model = read_checkpoint(out, config.device)
+        check_env_config(model, env_config, out)
+        copies = model.n_envs // env_config.num_players
+        if copies != config.num_envs:
+            raise ValueError(f"it was trained with num_envs={copies}, not {config.num_envs}")
+    except ValueError as e:  # CheckpointError included
+        if not overwrite:
+            raise NothingToResumeError(out, [getattr(e, "reason", str(e))]) from e
+        held.clear()
+        return None
     return model
 
 
-def parse_args(argv: Sequence[str] | None = None) -> tuple[PPOConfig, bool]:
-    """(the run's config, resume?) from the command line; a bad value exits with status 2."""
-    parser = argparse.ArgumentParser(prog="tom-train-ppo", description=__doc__.split("\n")[0])
-    parser.add_argument("--out", help=f"checkpoint file ({PPOConfig.out})")
+PROG = "tom-train-ppo"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> tuple[PPOConfig, RunOptions]:
+    """(the run's config, how it takes its file); a bad value exits with status 2."""
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--out",
+        help=f"checkpoint file (default {PPOConfig.out}, numbered <stem>_2, ... when it exists)",
+    )
     parser.add_argument("--prosocial", action="store_true", help="reward every hunter the mean")
     parser.add_argument("--timesteps", type=int, help=f"agent-steps ({PPOConfig.total_timesteps})")
     parser.add_argument("--num-envs", type=int, help=f"game copies ({PPOConfig.num_envs})")
@@ -239,7 +270,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[PPOConfig, bool]:
         settings="a PPOConfig field, e.g. --set learning_rate=1e-4 (repeatable)",
         config=True,
     )
-    parser.add_argument("--resume", action="store_true", help="continue the checkpoint at --out")
+    add_run_options(parser, "--out")
     args = parser.parse_args(argv)
     common = read_common_options(parser, args)
     layers = common.layers(
@@ -249,12 +280,14 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[PPOConfig, bool]:
         num_envs=args.num_envs,
     )
     with usage_errors(parser):
-        values = merge_layers({}, layers, schema_of(PPOConfig, env=ENV_SCHEMA))
-        return PPOConfig(**values), args.resume
+        values = merge_layers({}, layers, _SCHEMA)
+        return PPOConfig(**values), read_run_options(args, common, "out")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    config, resume = parse_args(argv)
+    config, run = parse_args(argv)
+    threads.configure()
     start = time.perf_counter()
-    path = train_ppo(config, resume=resume)
+    with run_errors(PROG):
+        path = train_ppo(config, run.resume, run.overwrite, fresh_file=run.fresh)
     print(f"PPO checkpoint: {path} ({time.perf_counter() - start:.1f} s)")

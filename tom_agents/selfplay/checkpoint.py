@@ -21,6 +21,7 @@ from staghunt_env import GameState
 from .. import checkpoints
 from ..checkpoints import CheckpointError
 from ..planner.seat import columns_of, rows_of
+from ..run_folders import NothingToResumeError
 
 if TYPE_CHECKING:
     from .train import Trainer
@@ -38,6 +39,7 @@ _RESUMABLE_CHANGES = {
     "ray_address",
     "out_dir",
     "torch_threads",
+    "numba_threads",
 }
 
 __all__ = ["CheckpointError", "latest_good_checkpoint", "read_checkpoint", "save_checkpoint"]
@@ -164,11 +166,21 @@ def read_checkpoint(path: Path, expected_config: dict[str, Any] | None = None) -
     return state
 
 
-def latest_good_checkpoint(run_dir: Path, expected_config: dict[str, Any]):
-    """(path, state) of the newest checkpoint that loads; bad ones are reported by name and skipped."""
+def latest_good_checkpoint(run_dir: Path, expected_config: dict[str, Any]) -> tuple[Path, dict]:
+    """(path, state) of the newest checkpoint that loads; newer bad ones are warned of by name.
+
+    With none to resume, :class:`~tom_agents.run_folders.NothingToResumeError` names each file
+    and its fault.
+    """
+    faults = []
     for path in reversed(list_checkpoints(run_dir)):
         try:
-            return path, read_checkpoint(path, expected_config)
+            state = read_checkpoint(path, expected_config)
         except CheckpointError as e:
-            warnings.warn(f"skipping checkpoint: {e}", stacklevel=2)
-    return None, None
+            faults.append(e)
+            continue
+        for fault in faults:
+            warnings.warn(f"skipping checkpoint: {fault}", stacklevel=2)
+        return path, state
+    reasons = [f"{e.path.name}: {e.reason}" for e in faults]
+    raise NothingToResumeError(run_dir, reasons or [f"no {GLOB} in {run_dir / 'checkpoints'}"])

@@ -19,16 +19,17 @@ from ..cli_args import (
     ENV_SCHEMA,
     PLANNER_ALIASES,
     PLANNER_SCHEMA,
-    check_device,
     check_settings,
     merge_layers,
     parse_key_values,
     read_toml,
     schema_of,
 )
+from ..devices import check_device
 from ..planner.options import PlannerOptions
 
 PRESETS = ("quick", "paper")
+THREADS = ("torch_threads", "numba_threads")
 OPPONENT_MODELS = ("learned", "goal_free", "uniform")  # HOP, direct-OM, plain MCTS
 # The players' own opponent-model learning is off: the trainer trains the models between iterations.
 DEFAULT_PLANNER = PlannerOptions(learn_opponents=False)
@@ -63,7 +64,10 @@ class SelfPlayConfig:
     workers: int = 0  # Ray actors playing the games (0: in this process)
     ray_address: str | None = None
     progress: bool = True
-    torch_threads: int = 1  # small networks run fastest on one thread per process
+    # Thread pools of this process (None: tom_agents.threads decides, OMP_NUM_THREADS and
+    # NUMBA_NUM_THREADS, else 1); a run records the counts it used in its config.toml.
+    torch_threads: int | None = None
+    numba_threads: int | None = None
 
     def __post_init__(self) -> None:
         """Check every field's type (``planner`` may be a table of changes to the default)."""
@@ -79,7 +83,10 @@ class SelfPlayConfig:
             raise ValueError(f"SelfPlayConfig.planner: {e}") from e
         # TOML has no tuples: keep env values as lists so a run's config.toml reads back equal
         self.env = _plain(checked.get("env", {}))
-        self.device = check_device(self.device)
+        try:
+            self.device = check_device(self.device)
+        except ValueError as e:
+            raise ValueError(f"SelfPlayConfig.{e}") from e
         self._check_ranges()
         try:  # an unplayable game is refused now, not when training starts
             StagHuntConfig.make(**self.env)
@@ -87,15 +94,20 @@ class SelfPlayConfig:
             raise ValueError(f"SelfPlayConfig.env: {e}") from e
 
     def _check_ranges(self) -> None:
+        folder = Path(self.name)
+        if not self.name or folder.is_absolute() or any(p in (".", "..") for p in folder.parts):
+            raise ValueError(
+                f"SelfPlayConfig.name must name a folder in out_dir, got {self.name!r}"
+            )
         positive = ["num_games", "iterations", "steps_per_iteration", "sgd_iterations"]
         positive += ["minibatch", "ranked_buffer", "checkpoint_every", "keep_checkpoints"]
-        positive += ["torch_threads"]
         network = ["hidden", "opponent_buffer_size", "opponent_epochs", "opponent_minibatch"]
         counts = [(name, getattr(self, name), 1) for name in positive]
         counts += [(f"planner.{name}", getattr(self.planner, name), 1) for name in network]
         counts += [(name, getattr(self, name), 0) for name in ("seed", "eval_episodes")]
         counts += [(name, getattr(self, name), 0) for name in ("gif_every", "workers")]
         counts += [("ranked_initial", self.ranked_initial, 0)]
+        counts += [(n, getattr(self, n), 1) for n in THREADS if getattr(self, n) is not None]
         counts += [("planner.channels", min(self.planner.channels), 1)]
         for name, value, least in counts:
             if value < least:

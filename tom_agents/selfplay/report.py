@@ -10,6 +10,7 @@ import numpy as np
 
 from staghunt_env import StagHuntConfig
 
+from ..atomic import atomic_write_figure, atomic_write_gif
 from ..planner import PlannerAgent
 from ..runner import play_recorded
 from ..stats import paired_bootstrap_ci
@@ -58,20 +59,17 @@ def write_learning_curves(
             f"{np.mean(evaluations['trained']):.3f} (difference {mean:+.3f}, 95% CI [{lo:+.3f}, {hi:+.3f}])"
         )
     fig.tight_layout()
-    path = run_dir / "learning_curves.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    try:
+        return atomic_write_figure(run_dir / "learning_curves.png", fig)
+    finally:
+        plt.close(fig)
 
 
 def write_gif(
     env_config: StagHuntConfig, owners: Sequence[PlannerAgent], path: Path, seed: int = 0
 ) -> Path:
     """One self-play episode of the owners' current networks, rendered."""
-    import imageio.v2 as imageio
-
     n = env_config.num_players
     agents = [owners[seat_owner(owners, i)].follower(seed + i) for i in range(n)]
     frames, _ = play_recorded(env_config, agents, seed=seed)
-    imageio.mimsave(path, frames, duration=0.4, loop=0)
-    return path
+    return atomic_write_gif(path, frames)

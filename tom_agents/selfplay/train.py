@@ -8,7 +8,7 @@ checkpoint every K iterations and at exit.
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -19,8 +19,12 @@ import torch
 
 from staghunt_env import StagHuntConfig
 
+from .. import threads
+from ..atomic import atomic_write_text, csv_text
 from ..devices import resolve_device
 from ..planner.learning import opponent_accuracy
+from ..ray_cluster import connect_ray
+from ..run_folders import Claim, NothingToResumeError, Place, claim
 from ..stats import paired_bootstrap_ci
 from . import checkpoint as ckpt
 from .config import SelfPlayConfig, to_toml
@@ -165,22 +169,63 @@ def _mean_dicts(rows: list[dict[str, float]]) -> dict[str, float]:
     return {k: float(np.mean([r[k] for r in rows if k in r])) for k in keys}
 
 
-def train(config: SelfPlayConfig, resume: bool = False) -> Trainer:
-    """Run (or resume) self-play; outputs go to ``runs/<name>/``. Returns the trainer."""
-    run_dir = config.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(config.torch_threads)
-    ckpt.remove_partial_writes(run_dir)
-    trainer = None
+# What a run writes in its folder (a new run never mixes these with an older run's).
+OUTPUTS = (
+    *("config.toml", "metrics.csv", "evaluation.json", "learning_curves.png", "episode_*.gif"),
+    *("checkpoints", "tensorboard"),
+)
+
+
+def train(
+    config: SelfPlayConfig,
+    resume: bool = False,
+    overwrite: bool = False,
+    fresh_folder: bool = False,
+) -> Trainer:
+    """Run (or resume) self-play in ``runs/<name>/``, a folder this run owns; returns the trainer.
+
+    The folder is claimed first (:func:`tom_agents.run_folders.claim`): locked while the run
+    goes on, refused when another run uses it or it holds an earlier run, unless ``resume``
+    (continue from its newest good checkpoint; with none, a RunError names each checkpoint's
+    fault) or ``overwrite`` (its old outputs are removed; with ``resume``, only when nothing can
+    be resumed). ``fresh_folder``: an earlier run's folder moves this one to ``<name>_2``, ...
+    More Ray workers than the cluster can place are refused before any of this.
+    """
+    if config.workers:
+        connect_ray(config.workers, config.ray_address)
+    config = dataclasses.replace(
+        config, **threads.configure(config.torch_threads, config.numba_threads)
+    )
+    place = Place.run_folder(config.run_dir, OUTPUTS)
+    with claim(place, resume=resume, overwrite=overwrite, fresh=fresh_folder) as held:
+        if held.path != config.run_dir:
+            config = dataclasses.replace(
+                config, name=held.path.relative_to(config.out_dir).as_posix()
+            )
+        return _run(config, _start(config, held, resume, overwrite))
+
+
+def _start(config: SelfPlayConfig, held: Claim, resume: bool, overwrite: bool) -> Trainer:
+    """A new trainer, or one restored from the run's newest good checkpoint."""
+    ckpt.remove_partial_writes(held.path)
     if resume:
-        path, state = ckpt.latest_good_checkpoint(run_dir, config.to_dict())
-        if state is not None:  # iterations, device, progress, ... may change on resume
+        try:
+            path, state = ckpt.latest_good_checkpoint(held.path, config.to_dict())
+        except NothingToResumeError:
+            if not overwrite:
+                raise
+            held.clear()  # asked to start over when there is nothing to resume
+        else:  # iterations, device, progress, ... may change on resume
             trainer = Trainer(config)
             ckpt.restore_trainer(trainer, state)
             print(f"resumed from {path} (iteration {trainer.iteration})")
-    if trainer is None:
-        trainer = Trainer(config)
-    (run_dir / "config.toml").write_text(to_toml(config))
+            return trainer
+    return Trainer(config)
+
+
+def _run(config: SelfPlayConfig, trainer: Trainer) -> Trainer:
+    run_dir = config.run_dir
+    atomic_write_text(run_dir / "config.toml", to_toml(config))
     logger = _Logger(run_dir, trainer)
     if config.eval_episodes and "untrained" not in trainer.evaluations:
         trainer.evaluations["untrained"] = evaluate_selfplay(
@@ -206,8 +251,8 @@ def train(config: SelfPlayConfig, resume: bool = False) -> Trainer:
                 )
     finally:
         progress.close()
-        ckpt.save_checkpoint(run_dir, trainer, config.keep_checkpoints)
         logger.close()
+        ckpt.save_checkpoint(run_dir, trainer, config.keep_checkpoints)
     if config.eval_episodes:
         trainer.evaluations["trained"] = evaluate_selfplay(
             trainer.env_config, trainer.owners, config.eval_episodes
@@ -225,7 +270,7 @@ def _write_evaluation(evaluations: dict[str, list[float]], path: Path) -> None:
     if "untrained" in evaluations:
         mean, lo, hi = paired_bootstrap_ci(evaluations["untrained"], evaluations["trained"])
         summary["difference"] = {"mean": mean, "ci95": [lo, hi]}
-    path.write_text(json.dumps(summary, indent=2) + "\n")
+    atomic_write_text(path, json.dumps(summary, indent=2) + "\n")
 
 
 class _Logger:
@@ -250,12 +295,7 @@ class _Logger:
 
     def _rewrite(self) -> None:
         fields = sorted({k for r in self.rows for k in r}, key=lambda k: (k != "iteration", k))
-        tmp = self.path.with_suffix(".csv.tmp")
-        with open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(self.rows)
-        tmp.replace(self.path)
+        atomic_write_text(self.path, csv_text(self.rows, fields))
 
     def close(self) -> None:
         self.writer.close()

@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 import ray
-import torch
 
 from staghunt_env import StagHuntConfig
 
+from .. import threads
+from ..ray_cluster import connect_ray
 from .learner import RankedRewards
 from .rollout import Collected, SelfPlayRollout, make_agents
 
@@ -40,7 +41,7 @@ class RolloutWorker:
     """Plays ``num_games`` self-play games with copies of the driver's networks."""
 
     def __init__(self, env: dict, config: dict, seed: int) -> None:
-        torch.set_num_threads(1)
+        threads.configure(torch_threads=1, numba_threads=1)  # an actor holds one CPU
         env_config = StagHuntConfig.make(**env)
         self.owners, players = make_agents(
             env_config,
@@ -76,9 +77,9 @@ class RolloutWorker:
 
 
 def start_workers(config, seed: int) -> list:
-    """Connect to (or start) Ray and create ``config.workers`` actors sharing ``config.num_games``."""
-    if not ray.is_initialized():
-        ray.init(address=config.ray_address, include_dashboard=False, log_to_driver=False)
+    """Connect to (or start) Ray and create ``config.workers`` actors sharing ``config.num_games``
+    (refused when Ray has not a CPU for each: it would wait for them forever)."""
+    connect_ray(config.workers, config.ray_address)
     shares = np.array_split(np.arange(config.num_games), config.workers)
     settings = {
         "share_networks": config.share_networks,
