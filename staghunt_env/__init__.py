@@ -3,7 +3,7 @@
 Importing this package registers ``staghunt/stag_hunt-v0`` with ``pettingzoo.make``.
 """
 
-from . import spec, stag_hunt_v0
+from . import spec, stag_hunt_v0, validate
 from .batched import BatchedStagHunt
 from .config import StagHuntConfig
 from .registration import register
@@ -31,6 +31,7 @@ __all__ = [
     "raw_env",
     "spec",
     "stag_hunt_v0",
+    "validate",
 ]
 
 register()

@@ -5,11 +5,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import numpy as np
 from pettingzoo import AECEnv
-from pettingzoo.utils import AgentSelector, wrappers
+from pettingzoo.utils import wrappers
 from pettingzoo.utils.env_logger import EnvLogger
 
+from . import validate
+from ._compat import AgentSelector
 from .parallel import METADATA, StagHuntParallelEnv
+from .spec import Catch
 
 # The turn bookkeeping that a snapshot of the AEC env carries beside the game.
 _TURN_FIELDS = (
@@ -24,6 +28,8 @@ _TURN_FIELDS = (
     "_pending",
     "_last_observations",
 )
+_OPTIONAL_TURN_FIELDS = ("_skip_agent_selection",)  # PettingZoo sets it on the first dead step
+_PER_AGENT = ("rewards", "_cumulative_rewards", "terminations", "truncations", "infos")
 
 
 class raw_env(AECEnv):  # noqa: N801 (PettingZoo's naming convention)
@@ -109,6 +115,8 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo's naming convention)
         return snapshot
 
     def set_state(self, snapshot: dict[str, Any]) -> None:
+        """Restore a snapshot from :meth:`get_state`; ValueError says what does not fit, and then
+        nothing changes."""
         if not isinstance(snapshot, dict) or not isinstance(snapshot.get("aec"), dict):
             raise ValueError(
                 "not an AEC snapshot: it has no 'aec' turn bookkeeping (was it taken from a parallel env?)"
@@ -117,9 +125,61 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo's naming convention)
         missing = set(_TURN_FIELDS) - set(turn)
         if missing:
             raise ValueError(f"AEC snapshot is missing {sorted(missing)}")
-        self._parallel.set_state({k: v for k, v in snapshot.items() if k != "aec"})
-        for name, value in copy.deepcopy(turn).items():
+        unknown = set(turn) - set(_TURN_FIELDS) - set(_OPTIONAL_TURN_FIELDS)
+        if unknown:
+            raise ValueError(f"AEC snapshot has unknown turn field(s) {sorted(unknown, key=repr)}")
+        parallel = {k: v for k, v in snapshot.items() if k != "aec"}
+        game, agents, rng = validate.parallel_snapshot(parallel, self.config)
+        self._check_turns(turn, agents, int(game.t[0]))
+        self._parallel._restore(game, agents, rng)
+        turn = {"_skip_agent_selection": None, **copy.deepcopy(turn)}
+        for name, value in turn.items():
             setattr(self, name, value)
+
+    def _check_turns(self, turn: dict[str, Any], live: list[str], t: int) -> None:
+        """ValueError unless ``turn`` is bookkeeping this env could have at a game with ``live``
+        agents in play at step ``t`` (PettingZoo's rules for dead agents' last turns included)."""
+        agents = turn["agents"]
+        if (
+            not isinstance(agents, list)
+            or [a for a in self.possible_agents if a in agents] != agents
+        ):
+            raise ValueError(
+                f"aec['agents'] must list distinct agents of {self.possible_agents} in that order, "
+                f"got {agents!r}"
+            )
+        for name in _PER_AGENT:
+            if not isinstance(turn[name], dict) or set(turn[name]) != set(agents):
+                raise ValueError(f"aec[{name!r}] must be a dict keyed by aec['agents'] {agents}")
+        for agent in agents:
+            _check_agent_turn(turn, agent, t)
+        done = [a for a in agents if turn["terminations"][a] or turn["truncations"][a]]
+        if [a for a in agents if a not in done] != live:
+            raise ValueError(
+                f"aec['agents'] not terminated or truncated are {[a for a in agents if a not in done]}, "
+                f"but the game has {live} in play"
+            )
+        selector = turn["_agent_selector"]
+        _check_selector(selector, self.possible_agents, live)
+        selection, skip = turn["agent_selection"], turn.get("_skip_agent_selection")
+        expected = (done[0], selector.selected_agent) if done else (selector.selected_agent, None)
+        if (selection, skip) != expected:
+            raise ValueError(
+                f"aec['agent_selection'], aec['_skip_agent_selection'] are {(selection, skip)!r}; "
+                f"after these turns they are {expected!r} (done agents take their last turn first)"
+            )
+        pending = turn["_pending"]
+        acted = selector.agent_order[: selector._current_agent - 1] if live and not done else []
+        if not isinstance(pending, dict) or list(pending) != acted:
+            raise ValueError(f"aec['_pending'] must hold the actions of {acted}, got {pending!r}")
+        for agent, action in pending.items():
+            validate.check_action(action, f"aec['_pending'][{agent!r}]")
+        observations = turn["_last_observations"]
+        if not isinstance(observations, dict) or set(observations) != set(self.possible_agents):
+            raise ValueError("aec['_last_observations'] must be a dict keyed by every agent")
+        for agent, observation in observations.items():
+            if not self.observation_spaces[agent].contains(observation):
+                raise ValueError(f"aec['_last_observations'][{agent!r}] is not an observation")
 
     def clone(self) -> raw_env:
         return copy.deepcopy(self)
@@ -142,6 +202,44 @@ class raw_env(AECEnv):  # noqa: N801 (PettingZoo's naming convention)
 
     def __str__(self) -> str:
         return self.metadata["name"]
+
+
+def _check_agent_turn(turn: dict[str, Any], agent: str, t: int) -> None:
+    for name in ("rewards", "_cumulative_rewards"):
+        value = turn[name][agent]
+        if not validate.is_finite_number(value):
+            raise ValueError(f"aec[{name!r}][{agent!r}] must be a finite number, got {value!r}")
+    for name in ("terminations", "truncations"):
+        if not isinstance(turn[name][agent], (bool, np.bool_)):
+            raise ValueError(f"aec[{name!r}][{agent!r}] must be a bool, got {turn[name][agent]!r}")
+    info = turn["infos"][agent]
+    if not (
+        isinstance(info, dict)
+        and set(info) == {"t", "caught"}
+        and validate.is_integer(info["t"])
+        and 0 <= info["t"] <= t
+        and isinstance(info["caught"], Catch)
+    ):
+        raise ValueError(
+            f"aec['infos'][{agent!r}] must be {{'t': 0..{t}, 'caught': a Catch}}, got {info!r}"
+        )
+
+
+def _check_selector(selector: Any, possible: list[str], live: list[str]) -> None:
+    """An AgentSelector over distinct agents (the live ones while any are), at a valid turn."""
+    order = getattr(selector, "agent_order", None)
+    ok = (
+        isinstance(selector, AgentSelector)
+        and isinstance(order, list)
+        and len(order) > 0
+        and [a for a in possible if a in order] == order
+        and (order == live or not live)
+        and validate.is_integer(selector._current_agent)
+        and 0 <= selector._current_agent < len(order)
+        and selector.selected_agent == order[selector._current_agent - 1]
+    )
+    if not ok:
+        raise ValueError(f"aec['_agent_selector'] is not a turn over the agents in play {live}")
 
 
 class _OrderEnforcing(wrappers.OrderEnforcingWrapper):

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from . import observe, rules
-from .config import check_same_config, config_from
+from . import observe, rules, validate
+from .config import config_from
 from .rules import GameState
 from .spec import CAUGHT_NOTHING, NUM_ACTIONS
 
@@ -41,7 +41,7 @@ class BatchedStagHunt:
     def __init__(
         self, num_envs: int, seed: int | None = None, device: Any = None, **config: Any
     ) -> None:
-        if not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        if not validate.is_integer(num_envs) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
         self.config = config_from(**config)
         self.num_envs = int(num_envs)
@@ -49,7 +49,7 @@ class BatchedStagHunt:
         n = self.config.num_players
         shape = (self.num_envs, n, *observe.observation_shape(self.config))
         self.state = GameState.zeros(self.config, self.num_envs)
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(validate.check_seed(seed))
         self.obs = np.zeros(shape, dtype=np.int8)
         self.action_mask = np.zeros((self.num_envs, n, NUM_ACTIONS), dtype=np.int8)
         self.rewards = np.zeros((self.num_envs, n), dtype=np.float32)
@@ -63,13 +63,13 @@ class BatchedStagHunt:
         self.final_returns = np.zeros((self.num_envs, n), dtype=np.float32)
         self._actions = np.zeros((self.num_envs, n), dtype=np.int64)
         self._final_mask = np.zeros_like(self.action_mask)  # scratch: final masks are not kept
-        self._previous = tuple(a.copy() for a in self._tracked())  # before a step
+        self._previous = tuple(a.copy() for a in observe.tracked(self.state))  # before a step
         self._observed = False  # do obs/action_mask show the current state?
 
     def reset(self, seed: int | None = None) -> tuple[Any, Any]:
         """Start new episodes in every game; returns (obs, action_mask)."""
         if seed is not None:
-            self._rng = np.random.default_rng(seed)
+            self._rng = np.random.default_rng(validate.check_seed(seed))
         rules.reset(self.config, self.state, self._rng)
         self.returns[:] = 0
         self.episode_ended[:] = False
@@ -79,7 +79,7 @@ class BatchedStagHunt:
     def step(self, actions: Any) -> tuple[Any, ...]:
         """Advance every game by one joint action (B, N); see the class docstring for auto-reset."""
         self._set_actions(actions)
-        for before, now in zip(self._previous, self._tracked()):
+        for before, now in zip(self._previous, observe.tracked(self.state)):
             np.copyto(before, now)
         rules.step(
             self.config,
@@ -110,10 +110,6 @@ class BatchedStagHunt:
         return self._outputs(
             (self.obs, self.action_mask, self.rewards, self.terminated, self.truncated)
         )
-
-    def _tracked(self) -> tuple[np.ndarray, ...]:
-        """What observations follow from step to step: positions, who is in, which prey."""
-        return (self.state.pos, self.state.alive, self.state.stag_alive, self.state.hare_alive)
 
     def observe(self) -> tuple[Any, Any]:
         """(obs, action_mask) of the current state, e.g. after :meth:`assign` or :meth:`set_state`."""
@@ -155,9 +151,22 @@ class BatchedStagHunt:
         return self.state.select(indices)
 
     def assign(self, indices: Any, games: GameState) -> None:
-        """Scatter games into rows ``indices``; call :meth:`observe` for their new observations."""
-        games.check_compatible(self.config)
-        self.state.assign(indices, games)
+        """Scatter games into rows ``indices``; call :meth:`observe` for their new observations.
+
+        ``games`` is checked in full (:func:`staghunt_env.validate.check_game_state`) first.
+        """
+        try:
+            rows = np.arange(self.num_envs)[rules.as_batch_index(indices)]
+        except IndexError as e:
+            raise ValueError(
+                f"assign: indices {indices!r} do not pick rows of {self.num_envs}: {e}"
+            ) from None
+        validate.check_game_state(games, self.config, what="assign: games")
+        if rows.shape != (games.batch_size,):
+            raise ValueError(
+                f"assign: {rows.size} row(s) for {games.batch_size} game(s); give one row per game"
+            )
+        self.state.assign(rows, games)
         self._observed = False
 
     def get_state(self) -> dict[str, Any]:
@@ -170,12 +179,9 @@ class BatchedStagHunt:
         }
 
     def set_state(self, snapshot: dict[str, Any]) -> None:
-        """Restore a snapshot from :meth:`get_state` (ValueError if it does not fit this engine)."""
-        if not isinstance(snapshot, dict) or set(snapshot) != {"config", "game", "returns", "rng"}:
-            raise ValueError("not a BatchedStagHunt snapshot (use BatchedStagHunt.get_state())")
-        check_same_config(self.config, snapshot["config"], "snapshot comes from")
-        snapshot["game"].check_compatible(self.config, batch=self.num_envs)
-        self.state = snapshot["game"].copy()
+        """Restore a snapshot from :meth:`get_state`; ValueError if it does not fit this engine
+        (:func:`staghunt_env.validate.batched_snapshot`), and then nothing changes."""
+        game, returns, rng = validate.batched_snapshot(snapshot, self.config, self.num_envs)
+        self.state, self._rng = game, rng
+        np.copyto(self.returns, returns)
         self._observed = False
-        np.copyto(self.returns, snapshot["returns"])
-        self._rng.bit_generator.state = copy.deepcopy(snapshot["rng"])

@@ -30,6 +30,12 @@ BLOCK_SHAPES: tuple[tuple[tuple[int, int], ...], ...] = (
 MAX_BLOCK_SHAPE_CELLS = max(len(s) for s in BLOCK_SHAPES)
 
 LAYOUT_EMPTY, LAYOUT_BLOCK, LAYOUT_STAG, LAYOUT_HARE = ".", "#", "S", "H"
+LAYOUT_PLAYERS = "0123456789"
+
+# The step counter t is int32: a bound far below 2**31 keeps t + 1 and every sum with it exact.
+MAX_CYCLES = 2**30
+# Rewards are float32: larger magnitudes would become inf.
+MAX_REWARD = float(np.finfo(np.float32).max)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,13 +68,23 @@ class Layout:
 
 def parse_layout(layout: str | Sequence[str]) -> Layout:
     """Parse a map written as rows of `. # S H 0-9` (a string with newlines, or a list of rows)."""
-    rows = layout.strip().splitlines() if isinstance(layout, str) else list(layout)
+    if isinstance(layout, str):
+        rows = layout.strip().splitlines()
+    else:
+        _check(
+            _is_sequence(layout), "layout", f"must be a string or a list of rows, got {layout!r}"
+        )
+        rows = list(layout)
+        for r, row in enumerate(rows):
+            _check(isinstance(row, str), "layout", f"row {r} must be a string, got {row!r}")
     rows = [row.strip() for row in rows if row.strip()]
-    if not rows:
-        raise ValueError("layout: the map is empty")
+    _check(bool(rows), "layout", "the map is empty")
     width = len(rows[0])
-    if any(len(row) != width for row in rows):
-        raise ValueError(f"layout: rows have different lengths {[len(r) for r in rows]}")
+    _check(
+        all(len(row) == width for row in rows),
+        "layout",
+        f"rows have different lengths {[len(r) for r in rows]}",
+    )
     blocks = np.zeros((len(rows), width), dtype=bool)
     players: dict[int, tuple[int, int]] = {}
     stags, hares = [], []
@@ -80,17 +96,21 @@ def parse_layout(layout: str | Sequence[str]) -> Layout:
                 stags.append((r, c))
             elif char == LAYOUT_HARE:
                 hares.append((r, c))
-            elif char.isdigit():
-                if int(char) in players:
-                    raise ValueError(f"layout: player {char} appears twice")
+            elif char in LAYOUT_PLAYERS:  # not str.isdigit(): that also takes '٢' and '²'
+                _check(int(char) not in players, "layout", f"player {char} appears twice")
                 players[int(char)] = (r, c)
-            elif char != LAYOUT_EMPTY:
-                raise ValueError(
-                    f"layout: unknown character {char!r} at row {r}, col {c} "
-                    "(use . # S H and the digits 0-9)"
+            else:
+                _check(
+                    char == LAYOUT_EMPTY,
+                    "layout",
+                    f"unknown character {char!r} at row {r}, col {c} "
+                    "(use . # S H and the ASCII digits 0-9)",
                 )
-    if sorted(players) != list(range(len(players))):
-        raise ValueError(f"layout: players must be numbered 0..N-1, got {sorted(players)}")
+    _check(
+        sorted(players) == list(range(len(players))),
+        "layout",
+        f"players must be numbered 0..N-1, got {sorted(players)}",
+    )
     return Layout(
         blocks=blocks,
         players=np.array([players[i] for i in range(len(players))], dtype=np.int64).reshape(-1, 2),
@@ -128,10 +148,8 @@ class StagHuntConfig:
         unknown = sorted(set(kwargs) - names)
         if unknown:
             raise TypeError(f"unknown config keyword(s) {unknown}; known: {sorted(names)}")
-        layout = kwargs.get("layout")
-        if layout is not None and not isinstance(layout, Layout):
-            layout = parse_layout(layout)
-        if layout is not None:
+        if kwargs.get("layout") is not None:
+            layout = canonical("layout", kwargs["layout"])
             derived = {
                 "num_players": len(layout.players),
                 "num_stags": len(layout.stags),
@@ -140,32 +158,22 @@ class StagHuntConfig:
             }
             for name, value in derived.items():
                 given = kwargs.get(name)
-                if given is not None and _normalise(name, given) != value:
-                    raise ValueError(
-                        f"{name}={given!r} conflicts with the layout, which has {value}"
-                    )
-            if kwargs.get("max_block_components", 0) != 0:
-                raise ValueError(
-                    "max_block_components conflicts with the layout, whose walls are fixed"
+                _check(
+                    given is None or canonical(name, given) == value,
+                    name,
+                    f"{name}={given!r} conflicts with the layout, which has {value}",
                 )
+            _check(
+                kwargs.get("max_block_components", 0) == 0,
+                "max_block_components",
+                "conflicts with the layout, whose walls are fixed",
+            )
             kwargs = {**kwargs, **derived, "layout": layout, "max_block_components": 0}
-        return cls(**{k: _normalise(k, v) for k, v in kwargs.items()})
+        return cls(**kwargs)
 
     def __post_init__(self) -> None:
-        _check(
-            isinstance(self.grid_size, tuple)
-            and len(self.grid_size) == 2
-            and all(isinstance(x, int) for x in self.grid_size),
-            "grid_size",
-            f"must be (rows, cols), got {self.grid_size!r}",
-        )
-        for name in ("num_players", "num_stags", "num_hares", "max_cycles", "max_block_components"):
-            value = getattr(self, name)
-            _check(
-                isinstance(value, (int, np.integer)) and not isinstance(value, bool),
-                name,
-                f"must be an integer, got {value!r}",
-            )
+        for f in dataclasses.fields(self):  # strict types first, stored in canonical form
+            object.__setattr__(self, f.name, canonical(f.name, getattr(self, f.name)))
         rows, cols = self.grid_size
         _check(rows > 0 and cols > 0, "grid_size", f"must be positive, got {self.grid_size}")
         _check(rows <= 127 and cols <= 127, "grid_size", "must be at most 127 x 127")
@@ -177,16 +185,18 @@ class StagHuntConfig:
             "num_hares",
             "the game needs at least one prey (num_stags + num_hares > 0)",
         )
-        _check(self.max_cycles > 0, "max_cycles", f"must be positive, got {self.max_cycles}")
+        for name in ("max_cycles", "end_after_first_hunt"):
+            value = getattr(self, name)
+            low = 1 if name == "max_cycles" else 0
+            _check(
+                value is None or low <= value <= MAX_CYCLES,
+                name,
+                f"must be {low}..{MAX_CYCLES} (2**30: the step counter is int32), got {value}",
+            )
         _check(
             self.max_block_components >= 0,
             "max_block_components",
             f"must be >= 0, got {self.max_block_components}",
-        )
-        _check(
-            self.end_after_first_hunt is None or self.end_after_first_hunt >= 0,
-            "end_after_first_hunt",
-            f"must be None or >= 0, got {self.end_after_first_hunt}",
         )
         if self.player_strength is not None:
             _check(
@@ -213,6 +223,27 @@ class StagHuntConfig:
             self._check_layout(self.layout)
 
     def _check_layout(self, layout: Layout) -> None:
+        """A Layout built by hand must fit the grid and the counts, as a parsed one does."""
+        _check(
+            isinstance(layout.blocks, np.ndarray)
+            and layout.blocks.dtype == bool
+            and layout.blocks.shape == self.grid_size,
+            "layout",
+            f"walls must be a {self.grid_size} bool array, got {layout.blocks!r}",
+        )
+        _check(self.max_block_components == 0, "max_block_components", "must be 0 with a layout")
+        for name in ("players", "stags", "hares"):
+            cells = getattr(layout, name)
+            count = getattr(self, "num_players" if name == "players" else f"num_{name}")
+            _check(
+                isinstance(cells, np.ndarray)
+                and np.issubdtype(cells.dtype, np.integer)
+                and cells.shape == (count, 2),
+                "layout",
+                f"{name} must be a ({count}, 2) integer array, got {cells!r}",
+            )
+            inside = (cells >= 0).all() and (cells < self.grid_size).all()
+            _check(bool(inside), "layout", f"{name} must lie inside the {self.grid_size} grid")
         cells = [tuple(p) for p in (*layout.stags, *layout.hares)]
         for r, c in (*cells, *map(tuple, layout.players)):
             _check(not layout.blocks[r, c], "layout", f"an entity stands on a block at ({r}, {c})")
@@ -237,14 +268,60 @@ class StagHuntConfig:
         return out
 
 
-def _normalise(name: str, value: Any) -> Any:
+_INTEGERS = ("num_players", "num_stags", "num_hares", "max_cycles", "max_block_components")
+_REWARDS = ("stag_reward", "hare_reward", "time_reward")
+
+
+def is_integer(value: Any) -> bool:
+    """A Python or numpy integer; bools are not (``True`` is no player count)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def is_finite_number(value: Any) -> bool:
+    """An int or float (Python or numpy, no bool) within float32 range: no nan, no inf."""
+    number = is_integer(value) or isinstance(value, (float, np.floating))
+    return number and abs(value) <= MAX_REWARD  # False for nan and inf too
+
+
+def _is_sequence(value: Any) -> bool:
+    return isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, (str, bytes))
+
+
+def canonical(name: str, value: Any) -> Any:
+    """``value`` for field ``name`` in its canonical type; ValueError if its type is wrong.
+
+    Nothing is coerced that could change meaning: no str or float to int, no truthiness to bool.
+    """
+    if name in _INTEGERS or (name == "end_after_first_hunt" and value is not None):
+        _check(is_integer(value), name, f"must be an integer, got {value!r}")
+        return int(value)
+    if name in _REWARDS:
+        return _finite(name, value)
+    if name == "prosocial":
+        _check(isinstance(value, (bool, np.bool_)), name, f"must be True or False, got {value!r}")
+        return bool(value)
     if name == "grid_size":
-        return tuple(int(x) for x in value) if isinstance(value, Sequence) else value
+        _check(
+            _is_sequence(value) and len(value) == 2 and all(is_integer(x) for x in value),
+            name,
+            f"must be (rows, cols), two integers, got {value!r}",
+        )
+        return tuple(int(x) for x in value)
     if name == "player_strength" and value is not None:
-        return tuple(float(x) for x in value)
-    if name in ("stag_reward", "hare_reward", "time_reward"):
-        return float(value)
+        _check(_is_sequence(value), name, f"must be a list of numbers, got {value!r}")
+        return tuple(_finite(name, x) for x in value)
+    if name == "layout" and value is not None and not isinstance(value, Layout):
+        return parse_layout(value)
     return value
+
+
+def _finite(name: str, value: Any) -> float:
+    _check(
+        is_finite_number(value),
+        name,
+        f"must be a finite number, |x| <= {MAX_REWARD:.3g} (rewards are float32), got {value!r}",
+    )
+    return float(value)
 
 
 def _check(ok: bool, field: str, message: str) -> None:

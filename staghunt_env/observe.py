@@ -12,7 +12,7 @@ import numba
 import numpy as np
 
 from .config import StagHuntConfig
-from .rules import PARALLEL_FROM, GameState
+from .rules import GameState, compile_twice, entities_fit, use_parallel
 from .spec import (
     HARE_OFFSET,
     HUNT_HARE,
@@ -21,6 +21,7 @@ from .spec import (
     MOVE_DR,
     NUM_ACTIONS,
     NUM_MOVES,
+    NUM_OBJECT_CHANNELS,
     STAG_OFFSET,
     STAY,
     WALL_OFFSET,
@@ -34,35 +35,61 @@ from .spec import (
 def _views_games(
     games, zero_departed, blocks, pos, alive, stag_pos, stag_alive, hare_pos, hare_alive, out
 ):
-    """Write the grids of the listed games for observers 0..out.shape[1]-1 (rotated to each)."""
+    """Write the grids of the listed games for observers 0..out.shape[1]-1 (rotated to each).
+
+    Rows outside the batch and entities outside the grid are skipped, never written.
+    """
     h, w = blocks.shape[1], blocks.shape[2]
-    n = alive.shape[1]
+    batch, n = alive.shape
+    if not (
+        entities_fit(pos, alive, stag_pos, stag_alive, hare_pos, hare_alive)
+        and blocks.shape[0] == batch
+        and out.shape[0] == batch
+        and out.shape[1] <= n
+        and out.shape[2:4] == (h, w)
+        and out.shape[4] >= n + NUM_OBJECT_CHANNELS
+    ):
+        raise ValueError("observe: the arrays' shapes do not fit one another")
     for gi in numba.prange(games.shape[0]):
         b = games[gi]
+        if b < 0 or b >= batch:
+            continue
         for i in range(out.shape[1]):
             out[b, i] = 0
             if zero_departed and not alive[b, i]:
                 continue
             for k in range(n):
                 j = (i + k) % n
-                if alive[b, j]:
-                    out[b, i, pos[b, j, 0], pos[b, j, 1], k] = 1
+                r, c = pos[b, j, 0], pos[b, j, 1]
+                if alive[b, j] and 0 <= r < h and 0 <= c < w:
+                    out[b, i, r, c, k] = 1
             for r in range(h):  # a store, not a branch: walls are random
                 for c in range(w):
                     out[b, i, r, c, n + WALL_OFFSET] = blocks[b, r, c]
             for k in range(stag_pos.shape[1]):
-                if stag_alive[b, k]:
-                    out[b, i, stag_pos[b, k, 0], stag_pos[b, k, 1], n + STAG_OFFSET] = 1
+                r, c = stag_pos[b, k, 0], stag_pos[b, k, 1]
+                if stag_alive[b, k] and 0 <= r < h and 0 <= c < w:
+                    out[b, i, r, c, n + STAG_OFFSET] = 1
             for k in range(hare_pos.shape[1]):
-                if hare_alive[b, k]:
-                    out[b, i, hare_pos[b, k, 0], hare_pos[b, k, 1], n + HARE_OFFSET] = 1
+                r, c = hare_pos[b, k, 0], hare_pos[b, k, 1]
+                if hare_alive[b, k] and 0 <= r < h and 0 <= c < w:
+                    out[b, i, r, c, n + HARE_OFFSET] = 1
 
 
 def _masks_games(games, blocks, pos, alive, over, stag_pos, stag_alive, hare_pos, hare_alive, mask):
     """Legal actions of every player of the listed games (STAY only once out or game over)."""
     h, w = blocks.shape[1], blocks.shape[2]
+    if not (
+        entities_fit(pos, alive, stag_pos, stag_alive, hare_pos, hare_alive)
+        and blocks.shape[0] == alive.shape[0]
+        and over.shape[0] == alive.shape[0]
+        and mask.shape == (alive.shape[0], alive.shape[1], NUM_ACTIONS)
+    ):
+        raise ValueError("observe: the mask's or the state's shapes do not fit one another")
     for gi in numba.prange(games.shape[0]):
         b = games[gi]
+        if b < 0 or b >= alive.shape[0]:
+            continue
         for i in range(alive.shape[1]):
             for a in range(NUM_ACTIONS):
                 mask[b, i, a] = 0
@@ -100,9 +127,20 @@ def _update_games(
 
     Only what changed is written: the cells a player left and entered in every observer's
     channel for it, the prey caught, and the grids of players who left. Games that ended are
-    skipped (they are reset and observed in full).
+    skipped (they are reset and observed in full); cells outside the grid are never written.
     """
-    n = alive.shape[1]
+    n, h, w = alive.shape[1], obs.shape[2], obs.shape[3]
+    if not (
+        entities_fit(pos, alive, stag_pos, stag_alive, hare_pos, hare_alive)
+        and prev_pos.shape == pos.shape
+        and prev_alive.shape == alive.shape
+        and prev_stag_alive.shape == stag_alive.shape
+        and prev_hare_alive.shape == hare_alive.shape
+        and over.shape[0] == alive.shape[0]
+        and obs.shape[:2] == alive.shape
+        and obs.shape[4] >= n + NUM_OBJECT_CHANNELS
+    ):
+        raise ValueError("update_observations: the arrays' shapes do not fit one another")
     for b in numba.prange(alive.shape[0]):
         if over[b]:
             continue
@@ -112,30 +150,33 @@ def _update_games(
                     obs[b, i] = 0
                 continue
             for j in range(n):
-                moved = pos[b, j, 0] != prev_pos[b, j, 0] or pos[b, j, 1] != prev_pos[b, j, 1]
-                if prev_alive[b, j] and (moved or not alive[b, j]):
+                r0, c0, r, c = prev_pos[b, j, 0], prev_pos[b, j, 1], pos[b, j, 0], pos[b, j, 1]
+                if prev_alive[b, j] and (r != r0 or c != c0 or not alive[b, j]):
                     k = (j - i + n) % n
-                    obs[b, i, prev_pos[b, j, 0], prev_pos[b, j, 1], k] = 0
-                    if alive[b, j]:
-                        obs[b, i, pos[b, j, 0], pos[b, j, 1], k] = 1
+                    if 0 <= r0 < h and 0 <= c0 < w:
+                        obs[b, i, r0, c0, k] = 0
+                    if alive[b, j] and 0 <= r < h and 0 <= c < w:
+                        obs[b, i, r, c, k] = 1
             for k in range(stag_pos.shape[1]):
-                if prev_stag_alive[b, k] and not stag_alive[b, k]:
-                    obs[b, i, stag_pos[b, k, 0], stag_pos[b, k, 1], n + STAG_OFFSET] = 0
+                r, c = stag_pos[b, k, 0], stag_pos[b, k, 1]
+                if prev_stag_alive[b, k] and not stag_alive[b, k] and 0 <= r < h and 0 <= c < w:
+                    obs[b, i, r, c, n + STAG_OFFSET] = 0
             for k in range(hare_pos.shape[1]):
-                if prev_hare_alive[b, k] and not hare_alive[b, k]:
-                    obs[b, i, hare_pos[b, k, 0], hare_pos[b, k, 1], n + HARE_OFFSET] = 0
+                r, c = hare_pos[b, k, 0], hare_pos[b, k, 1]
+                if prev_hare_alive[b, k] and not hare_alive[b, k] and 0 <= r < h and 0 <= c < w:
+                    obs[b, i, r, c, n + HARE_OFFSET] = 0
 
 
 # One source, two compilations: big batches spread games over the cores, small ones (a single
 # PettingZoo env) skip the thread start-up (the threshold is the rules engine's).
 _KERNELS = {
-    name: (numba.njit(cache=True)(fn), numba.njit(cache=True, parallel=True)(fn))
+    name: compile_twice(fn)
     for name, fn in (("views", _views_games), ("masks", _masks_games), ("update", _update_games))
 }
 
 
 def _kernel(name: str, games: int):
-    return _KERNELS[name][games >= PARALLEL_FROM]
+    return _KERNELS[name][use_parallel(games)]
 
 
 @functools.lru_cache(maxsize=16)
@@ -160,6 +201,11 @@ def _entity_arrays(state: GameState) -> tuple[np.ndarray, ...]:
 
 def observation_shape(config: StagHuntConfig) -> tuple[int, int, int]:
     return (*config.grid_size, config.num_channels)
+
+
+def tracked(state: GameState) -> tuple[np.ndarray, ...]:
+    """What observations follow from step to step: positions, who is in, which prey."""
+    return (state.pos, state.alive, state.stag_alive, state.hare_alive)
 
 
 def _entity_prey(state: GameState) -> tuple[np.ndarray, ...]:
@@ -203,7 +249,7 @@ def update_observations(
 ) -> None:
     """Update ``observe(state, zero_departed=True)``'s output ``out`` after one step, in place.
 
-    ``previous`` = (pos, alive, stag_alive, hare_alive) before the step. Equivalent to observing
+    ``previous`` = :func:`tracked` before the step. Equivalent to observing
     in full for every game not over (the batched engine's tests check it), with far fewer writes.
     """
     obs, mask = out

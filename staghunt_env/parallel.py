@@ -10,13 +10,13 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from . import observe, rules
-from .config import StagHuntConfig, check_same_config, config_from
+from . import observe, rules, validate
+from .config import StagHuntConfig, config_from
 from .render import Renderer, check_render_mode
 from .rules import GameState
 from .spec import NUM_ACTIONS, STAY, Catch, agent_name
+from .validate import SNAPSHOT_FORMAT
 
-SNAPSHOT_FORMAT = "staghunt_env.snapshot/1"
 METADATA = {
     "name": "stag_hunt_v0",
     "render_modes": ["human", "rgb_array", "ansi"],
@@ -74,7 +74,7 @@ class StagHuntParallelEnv(ParallelEnv):
         self, seed: int | None = None, options: dict | None = None
     ) -> tuple[dict[str, Any], dict[str, dict]]:
         if seed is not None or self._rng is None:
-            self._rng = np.random.default_rng(seed)
+            self._rng = np.random.default_rng(validate.check_seed(seed))
         rules.reset(self.config, self._game, self._rng)
         self.agents = self.possible_agents[:]
         observations = self._observations(self.agents)
@@ -110,18 +110,13 @@ class StagHuntParallelEnv(ParallelEnv):
         return observations, out_rewards, out_term, out_trunc, infos
 
     def check_action(self, agent: str, action: Any) -> int:
-        """The action as an int, or a ValueError that names the agent and the bad value."""
-        try:
-            value = int(action)
-            ok = value == action and 0 <= value < NUM_ACTIONS
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ValueError(
-                f"action for {agent!r} must be an integer in Discrete({NUM_ACTIONS}) "
-                f"(0..{NUM_ACTIONS - 1}), got {action!r}"
-            )
-        return value
+        """The action as an int, or a ValueError that names the agent and the bad value.
+
+        Integers only, as ``Discrete(7).contains`` decides (no floats), and no bools.
+        """
+        if type(action) is int and 0 <= action < NUM_ACTIONS:  # the common case, without a call
+            return action
+        return validate.check_action(action, f"action for {agent!r}")
 
     def _observations(self, agents: list[str]) -> dict[str, Any]:
         obs, mask = observe.observe(self._game)
@@ -155,50 +150,12 @@ class StagHuntParallelEnv(ParallelEnv):
         }
 
     def set_state(self, snapshot: dict[str, Any]) -> None:
-        """Restore a snapshot from :meth:`get_state`; ValueError says what does not match."""
-        game, agents, rng = self._check_snapshot(snapshot)
-        self._game = game
-        self.agents = agents
-        self._rng = rng
+        """Restore a snapshot from :meth:`get_state`; ValueError says what does not fit
+        (:func:`staghunt_env.validate.parallel_snapshot`), and then nothing changes."""
+        self._restore(*validate.parallel_snapshot(snapshot, self.config))
 
-    def _check_snapshot(self, snapshot: Any) -> tuple[GameState, list[str], Any]:
-        if not isinstance(snapshot, dict) or snapshot.get("format") != SNAPSHOT_FORMAT:
-            raise ValueError(
-                f"not a stag hunt snapshot (expected a dict with format {SNAPSHOT_FORMAT!r})"
-            )
-        missing = {"config", "game", "agents", "rng"} - set(snapshot)
-        if missing:
-            raise ValueError(f"snapshot is missing {sorted(missing)}")
-        if not isinstance(snapshot["config"], dict):
-            raise ValueError("snapshot['config'] must be a dict (StagHuntConfig.to_dict())")
-        check_same_config(self.config, snapshot["config"], "snapshot comes from")
-        if not isinstance(snapshot["game"], dict):
-            raise ValueError("snapshot['game'] must be a dict of arrays")
-        try:
-            game = GameState(**{k: np.array(v) for k, v in snapshot["game"].items()})
-        except TypeError as e:
-            raise ValueError(f"snapshot['game'] has the wrong fields: {e}") from None
-        game.check_compatible(self.config, batch=1)
-        rows, cols = self.config.grid_size
-        for name in ("pos", "stag_pos", "hare_pos"):
-            cells = getattr(game, name)
-            if cells.size and (
-                cells.min() < 0 or (cells[..., 0] >= rows).any() or (cells[..., 1] >= cols).any()
-            ):
-                raise ValueError(
-                    f"snapshot field {name!r} has cells outside the {rows}x{cols} grid"
-                )
-        agents = snapshot["agents"]
-        if not isinstance(agents, list) or not set(agents) <= set(self.possible_agents):
-            raise ValueError(f"snapshot agents {agents!r} are not among {self.possible_agents}")
-        rng = None
-        if snapshot["rng"] is not None:
-            try:
-                rng = np.random.Generator(getattr(np.random, snapshot["rng"]["bit_generator"])())
-                rng.bit_generator.state = copy.deepcopy(snapshot["rng"])
-            except (KeyError, TypeError, AttributeError, ValueError) as e:
-                raise ValueError(f"snapshot RNG state is malformed: {e!r}") from None
-        return game, list(agents), rng
+    def _restore(self, game: GameState, agents: list[str], rng: np.random.Generator | None) -> None:
+        self._game, self.agents, self._rng = game, agents, rng
 
     def clone(self) -> StagHuntParallelEnv:
         """An independent copy at the same point of the same episode."""

@@ -10,6 +10,7 @@ randomness comes from the caller's ``numpy.random.Generator``.
 from __future__ import annotations
 
 import dataclasses
+import types
 from collections.abc import Sequence
 from typing import Any
 
@@ -113,33 +114,18 @@ class GameState:
 
     def select(self, index: Any) -> GameState:
         """Gather games (an index array, slice or mask) into a new, independent state."""
-        index = _as_batch_index(index)
+        index = as_batch_index(index)
         return GameState(**{k: v[index].copy() for k, v in self.arrays().items()})
 
     def assign(self, index: Any, other: GameState) -> None:
         """Scatter ``other``'s games into positions ``index`` of this state, in place."""
-        index = _as_batch_index(index)
+        index = as_batch_index(index)
         for k, v in self.arrays().items():
             v[index] = getattr(other, k)
 
-    def check_compatible(self, config: StagHuntConfig, batch: int | None = None) -> None:
-        """Raise ValueError naming the first array whose shape or dtype does not fit ``config``."""
-        reference = GameState.zeros(config, 1 if batch is None else batch)
-        for name, expected in reference.arrays().items():
-            got = getattr(self, name, None)
-            if not isinstance(got, np.ndarray):
-                raise ValueError(f"state field {name!r} is missing or not an array")
-            shape_ok = got.shape[1:] == expected.shape[1:] and (
-                batch is None or got.shape[0] == batch
-            )
-            if not shape_ok or got.dtype != expected.dtype:
-                raise ValueError(
-                    f"state field {name!r} has shape {got.shape} and dtype {got.dtype}; this "
-                    f"configuration needs (B, *{expected.shape[1:]}) of {expected.dtype}"
-                )
 
-
-def _as_batch_index(index: Any) -> Any:
+def as_batch_index(index: Any) -> Any:
+    """An index that keeps the batch axis (an int becomes a one-element array)."""
     if isinstance(index, (int, np.integer)):
         return np.array([index])
     return index
@@ -186,6 +172,22 @@ def initial_state(config: StagHuntConfig, rng: np.random.Generator, batch: int =
 # --------------------------------------------------------------------------- one step
 
 
+@numba.njit(cache=True)
+def entities_fit(pos, alive, stag_pos, stag_alive, hare_pos, hare_alive):
+    """Do the entity arrays agree with ``alive`` (B, N) on the games and with each other? Every
+    kernel checks this once per call, as they index without bounds checks."""
+    b, n = alive.shape
+    return (
+        pos.shape == (b, n, 2)
+        and stag_pos.shape[0] == b
+        and stag_pos.shape[2] == 2
+        and stag_alive.shape == stag_pos.shape[:2]
+        and hare_pos.shape[0] == b
+        and hare_pos.shape[2] == 2
+        and hare_alive.shape == hare_pos.shape[:2]
+    )
+
+
 def _step_games(
     blocks,
     pos,
@@ -213,6 +215,20 @@ def _step_games(
     """The kernel of :func:`step`; ``caught[b, i]`` gets the Catch code of what player i caught."""
     n_games, n = alive.shape
     h, w = blocks.shape[1], blocks.shape[2]
+    if not (
+        entities_fit(pos, alive, stag_pos, stag_alive, hare_pos, hare_alive)
+        and blocks.shape[0] == n_games
+        and t.shape[0] == n_games
+        and first_hunt.shape[0] == n_games
+        and over.shape[0] == n_games
+        and actions.shape == alive.shape
+        and rewards.shape == alive.shape
+        and terminated.shape == alive.shape
+        and truncated.shape == alive.shape
+        and caught.shape == alive.shape
+        and strength.shape[0] >= n
+    ):
+        raise ValueError("rules.step: the arrays' shapes do not fit one another")
     for b in numba.prange(n_games):
         live_at_start = 0
         for i in range(n):
@@ -227,7 +243,7 @@ def _step_games(
         # 1. moves (illegal moves run as STAY)
         for i in range(n):
             a = actions[b, i]
-            if alive[b, i] and a < NUM_MOVES:
+            if alive[b, i] and 0 <= a < NUM_MOVES:  # a < 0 would index MOVE_DR out of bounds
                 nr, nc = pos[b, i, 0] + MOVE_DR[a], pos[b, i, 1] + MOVE_DC[a]
                 if 0 <= nr < h and 0 <= nc < w and not blocks[b, nr, nc]:
                     pos[b, i, 0], pos[b, i, 1] = nr, nc
@@ -310,10 +326,30 @@ def _step_games(
                     truncated[b, i] = catchable
 
 
+def compile_twice(fn: Any) -> tuple[Any, Any]:
+    """A serial and a parallel (``prange``) compilation of ``fn``, cached under two names.
+
+    numba's cache key ignores the ``parallel`` flag: under one name, whichever compilation was
+    cached first would be loaded for both, so small batches paid the thread pool's start-up
+    (about 1 us a call) or big ones ran on one core, depending on the cache's history.
+    """
+    twin = types.FunctionType(
+        fn.__code__, fn.__globals__, f"{fn.__name__}_parallel", fn.__defaults__, fn.__closure__
+    )
+    twin.__qualname__ = f"{fn.__qualname__}_parallel"
+    return numba.njit(cache=True)(fn), numba.njit(cache=True, parallel=True)(twin)
+
+
 # One source, two compilations: big batches spread games over the cores.
 PARALLEL_FROM = 512
-_step_serial = numba.njit(cache=True)(_step_games)
-_step_parallel = numba.njit(cache=True, parallel=True)(_step_games)
+_step_serial, _step_parallel = compile_twice(_step_games)
+
+
+def use_parallel(games: int) -> bool:
+    """Whether ``games`` games go to the parallel kernels: a big batch, and more than one numba
+    thread (``numba.set_num_threads(1)``, as ``tom_agents.threads`` does, means serial: on a
+    shared machine a parallel region waits for a thread the OS has lent to someone else)."""
+    return games >= PARALLEL_FROM and numba.get_num_threads() > 1
 
 
 def step(
@@ -346,7 +382,7 @@ def step(
             np.empty((batch, n), dtype=np.int8),
         )
     rewards, terminated, truncated, caught = out
-    kernel = _step_parallel if batch >= PARALLEL_FROM else _step_serial
+    kernel = _step_parallel if use_parallel(batch) else _step_serial
     kernel(
         *state.arrays().values(),
         actions,

@@ -1,12 +1,13 @@
 """The batched engine is the same game as the PettingZoo env, game by game."""
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import staghunt_env
-from staghunt_env import BatchedStagHunt, Catch, GameState, observe
+from staghunt_env import BatchedStagHunt, Catch, GameState, observe, rules
 from staghunt_env.spec import (
     HUNT_HARE,
     HUNT_STAG,
@@ -179,9 +180,11 @@ def test_torch_outputs_on_a_device():
     assert all(isinstance(x, torch.Tensor) for x in out)
 
 
-def test_incremental_observations_equal_full_ones_on_a_parallel_sized_batch():
+def test_incremental_observations_equal_full_ones_on_a_parallel_sized_batch(monkeypatch):
     """Big batches use the parallel kernels and write only what changed: check against a full observe."""
-    batched = BatchedStagHunt(observe.PARALLEL_FROM + 88, seed=5, max_cycles=12)
+    for module in (rules, observe):  # parallel even where numba has a single thread
+        monkeypatch.setattr(module, "use_parallel", lambda games: games >= rules.PARALLEL_FROM)
+    batched = BatchedStagHunt(rules.PARALLEL_FROM + 88, seed=5, max_cycles=12)
     obs, mask = batched.reset()
     rng = np.random.default_rng(5)
     for _ in range(40):
@@ -195,3 +198,27 @@ def test_incremental_observations_equal_full_ones_on_a_parallel_sized_batch():
         np.testing.assert_array_equal(obs, full_obs)
         np.testing.assert_array_equal(mask, full_mask)
     assert batched.final_returns.any(), "some games ended and restarted on the way"
+
+
+def test_serial_and_parallel_kernels_are_cached_apart():
+    """numba's cache key ignores ``parallel``: under one name, one compilation served both."""
+    pairs = [observe._KERNELS[name] for name in ("views", "masks", "update")]
+    pairs.append((staghunt_env.rules._step_serial, staghunt_env.rules._step_parallel))
+    for serial, parallel in pairs:
+        assert not serial.targetoptions.get("parallel") and parallel.targetoptions["parallel"]
+        assert serial.py_func.__code__ is parallel.py_func.__code__, "one source"
+        assert serial.py_func.__qualname__ != parallel.py_func.__qualname__, "two cache entries"
+
+
+def test_big_batches_run_the_serial_kernels_when_numba_has_one_thread():
+    """One numba thread (tom_agents.threads' default) means no parallel region to wait on."""
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        assert not rules.use_parallel(10 * rules.PARALLEL_FROM)
+        if numba.config.NUMBA_NUM_THREADS > 1:
+            numba.set_num_threads(2)
+            assert rules.use_parallel(rules.PARALLEL_FROM)
+            assert not rules.use_parallel(rules.PARALLEL_FROM - 1)
+    finally:
+        numba.set_num_threads(before)

@@ -7,6 +7,7 @@ Every run is tiny (2 players on a 4 x 4 grid, 4 simulations, 4 iterations of 60 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import random
@@ -534,7 +535,9 @@ def test_a_run_writes_config_metrics_tensorboard_curves_gif_and_checkpoints(runs
         parsed = tomllib.load(f)
     assert parsed["name"] == "a" and parsed["iterations"] == 4
     assert parsed["env"]["grid_size"] == [4, 4]
-    config = tiny_config(runs["out"], "a")
+    # The thread counts the run used are recorded (tom_agents.threads: one each by default).
+    assert (parsed["torch_threads"], parsed["numba_threads"]) == (1, 1)
+    config = dataclasses.replace(tiny_config(runs["out"], "a"), torch_threads=1, numba_threads=1)
     assert load_config("quick", path=run_dir / "config.toml") == config
 
     fields, rows = metrics(run_dir)

@@ -168,7 +168,7 @@ MALFORMED = {
     ),
     "unknown agents": (
         lambda s: edited(s, lambda t: _set(t, ["agents"], ["hunter_0", "hunter_9"])),
-        r"agents .*hunter_9.* not among",
+        r"agents.*hunter_9.* not among",
     ),
     "agents not a list": (lambda s: edited(s, lambda t: _set(t, ["agents"], "hunter_0")), "agents"),
     "RNG not a dict": (lambda s: edited(s, lambda t: _set(t, ["rng"], "seed 3")), "RNG state"),
