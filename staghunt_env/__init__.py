@@ -6,6 +6,7 @@ Importing this package registers ``staghunt/stag_hunt-v0`` with ``pettingzoo.mak
 from . import spec, stag_hunt_v0, validate
 from .batched import BatchedStagHunt
 from .config import StagHuntConfig
+from .interop import ObservationView, observation_view
 from .registration import register
 from .rules import GameState
 from .spec import ACTION_NAMES, HUNT_HARE, HUNT_STAG, STAY, Action, Catch, Goal
@@ -24,9 +25,11 @@ __all__ = [
     "Catch",
     "GameState",
     "Goal",
+    "ObservationView",
     "StagHuntConfig",
     "box_observation",
     "env",
+    "observation_view",
     "parallel_env",
     "raw_env",
     "spec",

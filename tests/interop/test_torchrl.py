@@ -1,4 +1,7 @@
-"""TorchRL's PettingZooWrapper runs the parallel stag hunt with its action masks (README snippet)."""
+"""TorchRL's PettingZooWrapper runs the parallel stag hunt with its action masks (README snippet),
+and docs/interop.md's MAPPO recipe trains on it."""
+
+import math
 
 import pytest
 import torch
@@ -9,11 +12,16 @@ from torchrl.envs.libs.pettingzoo import PettingZooWrapper
 from torchrl.modules import MaskedCategorical, ProbabilisticActor
 
 import staghunt_env
+from staghunt_env.interop import observation_view
 
 pytestmark = [
     pytest.mark.interop,
     # TorchRL warns that it is tested against PettingZoo 1.24.3 only
     pytest.mark.filterwarnings("ignore:PettingZoo in TorchRL is tested:UserWarning"),
+    # TorchRL 0.14's Collector builds its own deprecated weight updaters
+    pytest.mark.filterwarnings(
+        "ignore:Creating .*WeightUpdater.* is deprecated:DeprecationWarning"
+    ),
 ]
 
 
@@ -83,3 +91,47 @@ def test_torchrl_dead_hunters_are_masked_out():
             assert not td["next", "done"]
         td = td["next"]
     assert td["hunter", "mask"].tolist() == [False, True]
+
+
+@pytest.fixture(scope="module")
+def mappo(run_recipe):
+    """docs/interop.md's TorchRL MAPPO recipe, run once: 3 batches of 200 frames."""
+    return run_recipe("torchrl-mappo")
+
+
+def test_mappo_recipe_trains_with_finite_losses(mappo):
+    losses, loss_module = mappo["losses"], mappo["loss_module"]
+    assert len(losses) == 3 * 2 * 4  # batches x epochs x minibatches
+    assert all(math.isfinite(x) for x in losses)
+    assert all(torch.isfinite(p).all() for p in loss_module.parameters())
+
+
+def test_mappo_recipe_acts_legally_on_the_float_view(mappo):
+    data = mappo["data"]  # the last batch
+    hunters = data["hunter"]
+    grid = hunters["observation", "observation"]
+    assert grid.shape == (200, 2, 5 * 5 * 5) and grid.dtype == torch.float32
+    assert ((grid == 0) | (grid == 1)).all()
+    assert legal(hunters)[hunters["mask"]].all()
+    assert torch.isfinite(hunters["sample_log_prob"]).all()
+    assert torch.isfinite(hunters["state_value"]).all() and torch.isfinite(data["advantage"]).all()
+    # MAPPO's centralised critic: one value per hunter, the same for all hunters of a step
+    values = hunters["state_value"]
+    assert torch.allclose(values[:, 0], values[:, 1])
+    assert data["next", "done"].sum() >= 1  # 200 frames outlast a 25-step game
+
+
+def test_float_view_carries_the_same_grid_as_the_int8_env():
+    plain = PettingZooWrapper(staghunt_env.parallel_env(), use_mask=True, seed=3)
+    viewed = PettingZooWrapper(
+        observation_view(staghunt_env.parallel_env(), dtype="float32", flatten=True),
+        use_mask=True,
+        seed=3,
+    )
+    a, b = plain.reset(), viewed.reset()
+    grid = a["hunter", "observation", "observation"]
+    assert grid.dtype == torch.int8
+    flat = b["hunter", "observation", "observation"]
+    assert flat.dtype == torch.float32 and flat.shape == (4, 8 * 8 * 7)
+    assert torch.equal(flat, grid.reshape(4, -1).float())
+    assert torch.equal(a["hunter", "action_mask"], b["hunter", "action_mask"])
