@@ -95,7 +95,8 @@ def test_outputs_exist_and_parse(tmp_path):
         assert png.format == "PNG" and png.size[0] > 100
     with Image.open(paths["gif_0"]) as gif:
         # one frame per step (the writer merges identical consecutive frames)
-        assert 2 <= gif.n_frames <= len(result.frames[0]) <= 1 + 12
+        assert 2 <= gif.n_frames <= len(result.replays[0].frames) <= 1 + 12
+        assert gif.info["duration"] == 250  # 4 frames per second
 
 
 def test_lineups_on_the_same_seeds_meet_the_same_layouts_and_runs_repeat():
@@ -105,8 +106,8 @@ def test_lineups_on_the_same_seeds_meet_the_same_layouts_and_runs_repeat():
         ["nearest_prey"] * 4, 2, [11, 12], env_config=config, record_frames=True, progress=False
     )
     for k in range(2):
-        assert np.array_equal(a.frames[k][0], b.frames[k][0])
-    assert not np.array_equal(a.frames[0][0], a.frames[1][0])  # each episode its own layout
+        assert np.array_equal(a.replays[k].frames[0], b.replays[k].frames[0])
+    assert not np.array_equal(a.replays[0].frames[0], a.replays[1].frames[0])  # each episode its own layout
     again = play(["random"] * 4, 2, [11, 12], env_config=config, progress=False)
     for key in ("rewards", "caught", "catch_step"):
         assert np.array_equal(getattr(a, key), getattr(again, key))
@@ -200,7 +201,7 @@ def test_device_and_game_defaults_fit_any_lineup():
 
 
 def test_planner_checkpoints_keep_their_options_under_the_arenas(tmp_path):
-    from tom_agents.arena.lineup import agent_source
+    from tom_agents.seat_specs import agent_source
 
     config = {"grid_size": (6, 6), "max_cycles": 10}
     make_agent("hop", config, opponent_model="scripted", beta=5.0, num_simulations=7).save(
@@ -237,3 +238,13 @@ def test_cli_writes_the_outputs(tmp_path, capsys):
     arena_main([*lineup, *options, "--out", str(out)])
     assert {p.name for p in out.iterdir()} == {"episodes.csv", "summary.md", "rewards.png"}
     assert "| nearest_stag | 0,1 |" in capsys.readouterr().out
+
+
+def test_cli_progress_names_its_phases_on_stderr_and_no_progress_is_quiet(tmp_path, capsys):
+    options = ["random", "random", "--episodes", "2", "--matches", "2", "--env", "grid_size=[5,5]"]
+    arena_main([*options, "--out", str(tmp_path / "shown")])
+    err = capsys.readouterr().err
+    assert "arena: loading agents" in err and "arena: playing episode 2 of 2" in err
+    assert "4/4" in err
+    arena_main([*options, "--out", str(tmp_path / "quiet"), "--no-progress"])
+    assert capsys.readouterr().err == ""

@@ -1,6 +1,6 @@
 """One configuration style: every console script parses ``--env``/``--set``/``--config``/``--seed``/
 ``--device``/``--no-progress`` the same way, and a value it cannot read is a usage error (exit
-status 2) naming the key. Parsing only: nothing here trains or plays.
+status 2) naming the key. Parsing, and the one progress display the scripts share.
 """
 
 from __future__ import annotations
@@ -221,7 +221,8 @@ def test_ppo_reads_flags_settings_and_a_config_file(capsys, tmp_path):
     )
     assert run == RunOptions(resume=False, overwrite=False, fresh=True)  # the default --out
     assert (config.learning_rate, config.net_arch, config.n_epochs) == (1e-3, (64, 64), 2)
-    assert config.env == {"grid_size": (5, 5), "max_cycles": 10}
+    # the file's and the flags' game keywords go over the default game (the quick preset's)
+    assert config.env == {"grid_size": (5, 5), "max_block_components": 3, "max_cycles": 10}
     assert (config.total_timesteps, config.num_envs, config.prosocial) == (1024, 2, True)
     assert (config.seed, config.progress) == (4, False)
     for setting, key in [("gamma=nan", "gamma"), ("net_arch=[64, 0.5]", "net_arch")]:
@@ -240,3 +241,15 @@ def test_parse_key_values_reads_toml_and_keeps_bare_words_as_strings():
     values = parse_key_values(["a=1", "b.c=[6, 6]", "d=text", "e='quoted'", "f={x=1}"])
     assert values == {"a": 1, "b.c": [6, 6], "d": "text", "e": "quoted", "f": {"x": 1}}
     assert parse_key_values(["a=1", "a=2"]) == {"a": 2}, "the last of repeated settings wins"
+
+
+def test_ppo_progress_names_its_phases_and_no_progress_is_quiet(tmp_path, capsys):
+    argv = ["--timesteps", "256", "--num-envs", "1", "--set", "n_steps=64", "--set", "batch_size=64"]
+    argv += ["--env", "grid_size=[5,5]", "--env", "num_players=2", "--device", "cpu"]
+    ppo_train.main([*argv, "--out", str(tmp_path / "shown.safetensors")])
+    captured = capsys.readouterr()
+    for phase in ("setting up", "collecting", "learning", "writing the checkpoint"):
+        assert f"shown: {phase}" in captured.err, phase
+    assert "PPO checkpoint:" in captured.out
+    ppo_train.main([*argv, "--out", str(tmp_path / "quiet.safetensors"), "--no-progress"])
+    assert capsys.readouterr().err == ""

@@ -637,3 +637,21 @@ def test_config_errors_name_the_key(tmp_path, capsys):
         with pytest.raises(SystemExit, match="2"):
             cli_main(["--set", setting])
         assert key in capsys.readouterr().err
+
+
+def test_the_cli_shows_its_phases_on_stderr_and_ends_with_a_one_line_summary(tmp_path, capsys):
+    sets = [arg for item in [*TINY, "iterations=2"] for arg in ("--set", item)]
+    out_dir = ["--set", f"out_dir={json.dumps(str(tmp_path))}"]
+    cli_main([*sets, *out_dir, "--set", "progress=true", "--name", "shown"])
+    captured = capsys.readouterr()
+    phases = ["compiling", "evaluating (untrained)", "collecting", "learning"]
+    phases += ["evaluating (trained)", "writing outputs"]
+    for phase in phases:
+        assert f"shown: {phase}" in captured.err, phase
+    assert "nan" not in captured.err
+    (line,) = captured.out.splitlines()
+    assert line.startswith("shown: 2 iterations, ") and "evaluation reward" in line
+    assert line.endswith(f"outputs in {tmp_path / 'shown'}/")
+    cli_main([*sets, *out_dir, "--name", "quiet", "--no-progress"])
+    captured = capsys.readouterr()
+    assert captured.err == "" and len(captured.out.splitlines()) == 1

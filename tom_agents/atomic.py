@@ -57,12 +57,13 @@ def atomic_write_figure(path: str | os.PathLike, figure: Any, dpi: int = 90) -> 
     return atomic_write(path, lambda f: figure.savefig(f, format="png", dpi=dpi))
 
 
-def atomic_write_gif(path: str | os.PathLike, frames: list[Any], seconds: float = 0.4) -> Path:
-    """Frames (RGB arrays) as a looping GIF at ``path``, whole or not at all."""
+def atomic_write_gif(path: str | os.PathLike, frames: list[Any], milliseconds: float) -> Path:
+    """Frames (RGB arrays) as a looping GIF at ``path``, each shown ``milliseconds`` (imageio's
+    GIF writer reads its ``duration`` in milliseconds), whole or not at all."""
     import imageio.v2 as imageio
 
     return atomic_write(
-        path, lambda f: imageio.mimsave(f, frames, format="GIF", duration=seconds, loop=0)
+        path, lambda f: imageio.mimsave(f, frames, format="GIF", duration=milliseconds, loop=0)
     )
 
 

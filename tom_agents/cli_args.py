@@ -159,29 +159,46 @@ def add_common_options(
     config: bool = False,
     device: bool = True,
     progress: bool = True,
+    game: str = "the default game",
 ) -> None:
     """Add ``--env``, ``--seed`` and, where the script has them, ``--set``, ``--config``,
-    ``--device`` and ``--no-progress``; read them back with :func:`read_common_options`."""
+    ``--device`` and ``--no-progress`` (``game``: the game without ``--env``, for the help);
+    read them back with :func:`read_common_options`."""
     parser.add_argument(
         "--env",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="a game keyword (StagHuntConfig), e.g. --env grid_size=[6,6] (repeatable)",
+        help="a game keyword (listed below), e.g. --env grid_size=[6,6]; repeatable "
+        f"(default: {game})",
     )
     if settings:
         parser.add_argument(
             "--set", action="append", default=[], metavar="KEY=VALUE", help=settings
         )
     if config:
-        parser.add_argument("--config", metavar="FILE.toml", help="settings from a TOML file")
-    parser.add_argument("--seed", type=_seed, help="the run's seed (a non-negative integer)")
+        parser.add_argument(
+            "--config",
+            metavar="FILE.toml",
+            help="settings from a TOML file: the keys --set takes, game keywords in an [env] "
+            "table; --set, --env and the other options go on top (default: none)",
+        )
+    parser.add_argument(
+        "--seed", type=_seed, help="the run's seed, a non-negative integer (default: 0)"
+    )
     if device:
         parser.add_argument(
-            "--device", type=_device, help="auto (CUDA when available), cpu, cuda, cuda:1, ..."
+            "--device",
+            type=_device,
+            help="where networks run: auto (CUDA when available), cpu, cuda, cuda:1, ... "
+            "(default: auto)",
         )
     if progress:
-        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--no-progress",
+            action="store_true",
+            help="print no progress bar (it shows on stderr what the run is doing)",
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,45 +1,60 @@
-"""A rendered demo episode between scripted agents: ``staghunt-demo --out demo.gif``."""
+"""staghunt-demo: play one episode of a lineup and write it as an annotated GIF.
+
+Example: staghunt-demo --lineup nearest_stag nearest_stag nearest_hare random --out demo.gif
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import Any
 
-from staghunt_env import StagHuntConfig
 from staghunt_env.spec import agent_name
 
 from .cli_args import add_common_options, read_common_options, usage_errors
-from .registry import make_agent, registered_agents
+from .cli_help import game_help, new_parser
+from .plugins import import_from_cwd
+from .replays import write_replay
 from .runner import play_recorded
+from .seat_specs import agent_source, lineup_config, short_name, spec_help
 
 DEFAULT_LINEUP = ("nearest_stag", "nearest_stag", "nearest_hare", "nearest_prey")
+DEFAULT_OUT = "runs/demo.gif"
 
 
-def play_lineup(lineup, seed: int = 0, **config):
-    """Play one episode of ``lineup`` (agent names, one per seat); return (frames, returns)."""
-    env_config = StagHuntConfig.make(num_players=len(lineup), **config)
-    agents = [
-        make_agent(name, env_config=env_config, seed=seed + i) for i, name in enumerate(lineup)
-    ]
-    frames, episode = play_recorded(env_config, agents, seed=seed)
-    return frames, {agent_name(i): float(r) for i, r in enumerate(episode.returns)}
+def play_lineup(lineup: Sequence[str], seed: int = 0, **config: Any):
+    """Play one episode of ``lineup`` (seat specs, one per seat); return (replay, returns)."""
+    env_config = lineup_config(list(lineup), config or None)
+    sources = {spec: agent_source(spec, env_config, network_seed=seed) for spec in set(lineup)}
+    agents = [sources[spec](i, seed + i) for i, spec in enumerate(lineup)]
+    replay, episode = play_recorded(env_config, agents, seed=seed)
+    return replay, {agent_name(i): float(r) for i, r in enumerate(episode.returns)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = new_parser("staghunt-demo", __doc__, game_help())
+    parser.add_argument("--out", default=DEFAULT_OUT, help="the GIF to write")
+    parser.add_argument(
+        "--lineup", nargs="+", default=list(DEFAULT_LINEUP), metavar="AGENT", help=spec_help()
+    )
+    add_common_options(
+        parser, device=False, progress=False, game="the default game, one hunter per seat"
+    )
+    return parser
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """``lineup``, ``seed``, ``env`` (game keywords) and ``out``; a bad value exits with status 2."""
-    parser = argparse.ArgumentParser(prog="staghunt-demo", description=__doc__)
-    parser.add_argument("--out", default="stag_hunt_demo.gif", help="GIF to write")
-    parser.add_argument("--lineup", nargs="+", default=list(DEFAULT_LINEUP))
-    add_common_options(parser, device=False, progress=False)
+    parser = build_parser()
     args = parser.parse_args(argv)
+    import_from_cwd()
     common = read_common_options(parser, args)
     with usage_errors(parser):
-        unknown = [name for name in args.lineup if name not in registered_agents()]
-        if unknown:
-            raise ValueError(f"--lineup: unknown agent(s) {unknown}; known: {registered_agents()}")
         if "num_players" in common.env:
             raise ValueError("--env: num_players is the length of --lineup")
-        StagHuntConfig.make(num_players=len(args.lineup), **common.env)  # refused now, not later
+        config = lineup_config(args.lineup, common.env or None)  # refused now, not later
+        for spec in dict.fromkeys(args.lineup):
+            agent_source(spec, config)  # an unknown or broken agent is named now
     return argparse.Namespace(
         lineup=args.lineup, seed=common.seed or 0, env=common.env, out=args.out
     )
@@ -47,11 +62,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    frames, returns = play_lineup(args.lineup, seed=args.seed, **args.env)
-    import imageio.v2 as imageio
-
-    imageio.mimsave(args.out, frames, duration=0.4, loop=0)
-    print(f"{len(frames) - 1} steps; returns {returns}; GIF written to {args.out}")
+    replay, returns = play_lineup(args.lineup, seed=args.seed, **args.env)
+    write_replay(args.out, replay, [short_name(spec) for spec in args.lineup])
+    print(f"{len(replay.frames) - 1} steps; returns {returns}; GIF written to {args.out}")
 
 
 if __name__ == "__main__":

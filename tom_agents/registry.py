@@ -1,4 +1,9 @@
-"""Agents by name: ``make_agent("nearest_stag", env_config=...)``; users add their own with ``register_agent``."""
+"""Agents by name: ``make_agent("nearest_stag", env_config=...)``.
+
+Users add their own with ``register_agent``, with an installed plug-in (an entry point in the
+group ``staghunt_tom.agents``) or by naming a factory as ``module:factory``
+(:mod:`tom_agents.plugins`); all three are made the same way.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from typing import Any, Protocol
 
 from staghunt_env import StagHuntConfig
 from staghunt_env.config import config_from
+
+from .plugins import check_agent, import_factory, installed_plugins, is_import_spec, load_plugin
 
 
 class Agent(Protocol):
@@ -25,7 +32,14 @@ class Agent(Protocol):
 
 
 AgentFactory = Callable[..., Agent]
+
+
+class UnknownAgentError(ValueError):
+    """No agent, plug-in or ``module:factory`` goes by that name."""
+
+
 _REGISTRY: dict[str, AgentFactory] = {}
+_PLUGINS: dict[tuple[str, str], AgentFactory] = {}  # loaded plug-ins, by (name, module:factory)
 
 
 def register_agent(name: str, factory: AgentFactory) -> None:
@@ -36,7 +50,26 @@ def register_agent(name: str, factory: AgentFactory) -> None:
 
 
 def registered_agents() -> list[str]:
-    return sorted(_REGISTRY)
+    """Every agent name: the registered ones and those of installed plug-ins (not loaded yet)."""
+    return sorted({*_REGISTRY, *installed_plugins()})
+
+
+def agent_factory(name: str) -> AgentFactory:
+    """The factory of a registered name, an installed plug-in (loaded now, once) or a
+    ``module:factory`` spec; a ValueError names what is unknown or broken."""
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    if is_import_spec(name):
+        return import_factory(name)
+    plugin = installed_plugins().get(name)
+    if plugin is None:
+        raise UnknownAgentError(
+            f"unknown agent {name!r}; registered agents: {registered_agents()}, or module:factory"
+        )
+    key = (plugin.name, plugin.value)
+    if key not in _PLUGINS:
+        _PLUGINS[key] = load_plugin(plugin)
+    return _PLUGINS[key]
 
 
 def make_agent(
@@ -47,21 +80,20 @@ def make_agent(
     checkpoint: str | None = None,
     **options: Any,
 ) -> Agent:
-    """Build a registered agent for games of ``env_config`` (a config or its keywords).
+    """Build an agent for games of ``env_config`` (a config or its keywords).
 
+    ``name``: a registered name, an installed plug-in's name or ``module:factory``.
     ``device`` and ``checkpoint`` reach the factory only when set (scripted agents take neither).
     """
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown agent {name!r}; registered agents: {registered_agents()}")
+    factory = agent_factory(name)
     if device != "auto":
         options["device"] = device
     if checkpoint is not None:
         options["checkpoint"] = checkpoint
-    factory = _REGISTRY[name]
     try:  # check the options first, so that errors inside the factory are not disguised
         inspect.signature(factory).bind(env_config=None, seed=seed, **options)
     except TypeError as e:
         raise ValueError(
             f"agent {name!r} does not accept these options {sorted(options)}: {e}"
         ) from e
-    return factory(env_config=config_from(env_config), seed=seed, **options)
+    return check_agent(factory(env_config=config_from(env_config), seed=seed, **options), name)

@@ -21,6 +21,7 @@ from staghunt_env import BatchedStagHunt, GameState, render, rules
 from staghunt_env.spec import CAUGHT_NOTHING, STAY, Catch, agent_name
 
 from .registry import Agent
+from .replays import Replay
 
 
 @dataclasses.dataclass
@@ -69,7 +70,7 @@ class Runner:
 
     ``players[g][i]`` plays hunter i of game g. With ``one_episode=True`` each game plays one
     episode and then stops (evaluation, the arena); otherwise games go on episode after episode
-    (self-play). ``record_game`` keeps rendered frames of that game's first episode.
+    (self-play). ``record_game`` keeps a replay of that game's first episode (``self.replay``).
     """
 
     def __init__(
@@ -90,12 +91,12 @@ class Runner:
         self.catch_step = np.full((games.num_envs, n), -1, dtype=np.int64)
         self.length = np.zeros(games.num_envs, dtype=np.int64)
         self.obs, self.mask = games.observe()
-        self.frames: list[np.ndarray] = []
+        self.replay = Replay()
         self._record_game = record_game
         self._replay: GameState | None = None
         if record_game is not None:
             self._replay = games.select([record_game])
-            self.frames.append(render.rgb_array(self._replay))
+            self.replay.add(render.rgb_array(self._replay), np.zeros(n))
         for g in range(games.num_envs):
             self._start(g)
 
@@ -124,8 +125,10 @@ class Runner:
         joint[live[:, 0], live[:, 1]] = actions
         if self._replay is not None and not self.done[self._record_game]:
             g = self._record_game
-            self._replay = rules.step(self.games.config, self._replay, joint[g : g + 1])[0]
-            self.frames.append(render.rgb_array(self._replay))
+            self._replay, rewards = rules.step(self.games.config, self._replay, joint[g : g + 1])[
+                :2
+            ]
+            self.replay.add(render.rgb_array(self._replay), rewards[0])
         self.obs, self.mask, _, _, _ = self.games.step(joint)
         playing = ~self.done
         self.length[playing] += 1
@@ -166,17 +169,15 @@ class Runner:
             self.step(on_episode_end)
 
 
-def play_recorded(
-    config: Any, agents: Sequence[Agent], seed: int = 0
-) -> tuple[list[np.ndarray], Episode]:
+def play_recorded(config: Any, agents: Sequence[Agent], seed: int = 0) -> tuple[Replay, Episode]:
     """One rendered episode of ``agents`` (one per seat) on a game laid out from ``seed``:
-    (frames, the episode). For demos and GIFs."""
+    (its replay, the episode). For demos and GIFs."""
     games = BatchedStagHunt(1, seed=seed, config=config)
     games.reset()
     runner = Runner(games, [list(agents)], one_episode=True, record_game=0)
     episodes: list[Episode] = []
     runner.run(episodes.append)
-    return runner.frames, episodes[0]
+    return runner.replay, episodes[0]
 
 
 def note_catches(outcome: dict[str, Catch], infos: Mapping[str, Mapping[str, Any]]) -> None:

@@ -1,15 +1,19 @@
-"""``tom-arena``: play matches of a lineup and write episodes.csv, summary.md, rewards.png (and GIFs).
+"""tom-arena: play matches of a lineup and write episodes.csv, summary.md, rewards.png (and GIFs).
 
-Example: ``tom-arena hop nearest_stag nearest_stag nearest_hare --episodes 10 --matches 8``.
+Each match is one set of agents, one per seat, playing --episodes consecutive episodes (what
+they learn about their co-players carries over); matches are played at once.
+Example: tom-arena hop nearest_stag nearest_stag nearest_hare --episodes 10 --matches 8
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Sequence
 
 from .. import threads
 from ..cli_args import (
+    PLANNER_SCHEMA,
     add_common_options,
     add_run_options,
     planner_settings,
@@ -18,7 +22,11 @@ from ..cli_args import (
     run_errors,
     usage_errors,
 )
+from ..cli_help import game_help, new_parser, settings_help
+from ..planner.options import PlannerOptions
+from ..plugins import import_from_cwd
 from ..run_folders import Place, claim
+from ..seat_specs import spec_help
 from .match import play
 from .report import OUTPUTS, write_outputs
 
@@ -27,25 +35,35 @@ DEFAULT_OUT = "runs/arena"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
-    parser.add_argument(
-        "lineup",
-        nargs="+",
-        help="one agent per seat: a registered name, ppo:PATH or checkpoint:PATH",
+    epilog = "\n\n".join(
+        [
+            settings_help(
+                "planner options, --set KEY=VALUE (default; type):",
+                PLANNER_SCHEMA,
+                [dataclasses.asdict(PlannerOptions())],
+            ),
+            game_help(),
+        ]
     )
+    parser = new_parser(PROG, __doc__, epilog)
+    parser.add_argument("lineup", nargs="+", metavar="AGENT", help=spec_help())
     parser.add_argument("--episodes", type=int, default=10, help="episodes per match (K)")
     parser.add_argument("--matches", type=int, default=8, help="matches, played at once")
     parser.add_argument(
         "--out",
-        help=f"folder for the outputs (default {DEFAULT_OUT}, numbered {DEFAULT_OUT}_2, ... "
+        help=f"folder for the outputs (default: {DEFAULT_OUT}, numbered {DEFAULT_OUT}_2, ... "
         "when an earlier run has it)",
     )
     add_common_options(
         parser,
-        settings="a planner option for every planner, e.g. --set num_simulations=50 "
-        "(or planner.num_simulations=50; repeatable)",
+        settings="a planner option (listed below) for every planner, e.g. --set "
+        "num_simulations=50 (or planner.num_simulations=50); repeatable (default: each "
+        "planner's own options)",
+        game="the checkpoints' game, else the default game with one hunter per seat",
     )
-    parser.add_argument("--workers", type=int, default=0, help="Ray tasks (0: this process)")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="Ray workers to spread the matches over (0: none)"
+    )
     parser.add_argument("--gif", action="store_true", help="GIF replays of the first match")
     add_run_options(parser, "--out", resumable=False)
     return parser
@@ -58,6 +76,7 @@ def parse_args(
     plus ``out`` and ``run`` (how the run takes its folder); a bad value exits with status 2."""
     parser = parser or build_parser()
     args = parser.parse_args(argv)
+    import_from_cwd()
     common = read_common_options(parser, args)
     if args.gif:
         try:

@@ -10,23 +10,24 @@ planners, one forward per PPO model).
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig, rules
-from staghunt_env.config import config_from
 from staghunt_env.spec import CAUGHT_NOTHING, Catch, agent_index
 
 from .. import threads
 from ..devices import check_device, resolve_device
+from ..progress import Progress
 from ..ray_cluster import connect_ray
+from ..replays import Replay
 from ..runner import Episode, Runner
+from ..seat_specs import agent_source, lineup_config
 from ..value_types import check_value
-from .lineup import agent_source, checkpoint_config
 
 
 @dataclasses.dataclass
@@ -47,7 +48,7 @@ class ArenaResult:
     prior: np.ndarray  # (M, K, N, N)
     belief: np.ndarray  # (M, K, N, N)
     seconds: float
-    frames: list[list[np.ndarray]] = dataclasses.field(default_factory=list)  # match 0's episodes
+    replays: list[Replay] = dataclasses.field(default_factory=list)  # match 0's episodes
 
     @property
     def episodes(self) -> int:
@@ -89,7 +90,7 @@ class ArenaResult:
             config=parts[0].config,
             **{a: np.concatenate([getattr(p, a) for p in parts]) for a in arrays},
             seconds=seconds,
-            frames=parts[0].frames,
+            replays=parts[0].replays,
         )
 
 
@@ -116,7 +117,7 @@ def play(
     ``env_config``: defaults to the checkpoints' configuration, else the default game with
     ``len(lineup)`` hunters. ``planner_options`` change every planner's search (e.g.
     ``{"num_simulations": 50}``). ``workers > 0`` splits the seeds over that many Ray tasks.
-    ``record_frames`` keeps rendered frames of the first match (for GIF replays).
+    ``record_frames`` keeps replays of the first match's episodes (for GIFs).
     """
     lineup, seeds = list(lineup), list(seeds)
     if not lineup or not all(isinstance(s, str) and s for s in lineup):
@@ -137,55 +138,46 @@ def play(
     for name, flag in (("record_frames", record_frames), ("progress", progress)):
         check_value(name, flag, bool, "play")
     check_device(device)
-    config = _lineup_config(lineup, env_config)
-    if workers:
-        shared = {"lineup": lineup, "episodes": episodes, "env_config": config}
-        shared.update(planner_options=planner_options, device=device, network_seed=network_seed)
-        return _play_on_ray(seeds, workers, record_frames, shared)
+    config = lineup_config(lineup, env_config)
+    shared = {"lineup": lineup, "episodes": episodes, "env_config": config}
+    shared.update(planner_options=planner_options, device=device, network_seed=network_seed)
+    with Progress("arena", len(seeds) * episodes, "episode", progress) as bar:
+        if workers:
+            return _play_on_ray(seeds, workers, record_frames, shared, bar)
+        return _play_here(seeds, record_frames, bar, **shared)
+
+
+def _play_here(
+    seeds: list[int], record_frames: bool, bar: Progress | None, **shared: Any
+) -> ArenaResult:
+    """The matches of ``seeds`` in this process (``shared``: the other arguments of :func:`play`)."""
     start = time.perf_counter()
+    lineup, config, episodes = shared["lineup"], shared["env_config"], shared["episodes"]
+    if bar:
+        bar.phase("loading agents")
     sources = {
-        spec: agent_source(spec, config, device, planner_options, network_seed)
+        spec: agent_source(
+            spec, config, shared["device"], shared["planner_options"], shared["network_seed"]
+        )
         for spec in dict.fromkeys(lineup)
     }
     players = [
         [sources[spec](i, _agent_seed(s, i)) for i, spec in enumerate(lineup)] for s in seeds
     ]
-    with tqdm(
-        total=len(seeds) * episodes, desc=" ".join(lineup), unit="episode", disable=not progress
-    ) as bar:
-        parts = [
-            _play_episode(config, players, seeds, k, record_frames, bar) for k in range(episodes)
-        ]
-    arrays = {key: np.stack([p[key] for p in parts], axis=1) for key in parts[0] if key != "frames"}
+    parts = []
+    for k in range(episodes):
+        if bar:
+            bar.phase(f"playing episode {k + 1} of {episodes}")
+        parts.append(_play_episode(config, players, seeds, k, record_frames, bar))
+    arrays = {key: np.stack([p[key] for p in parts], axis=1) for key in parts[0] if key != "replay"}
     return ArenaResult(
         lineup=lineup,
         seeds=seeds,
         config=config,
         **arrays,
         seconds=time.perf_counter() - start,
-        frames=[p["frames"] for p in parts] if record_frames else [],
+        replays=[p["replay"] for p in parts] if record_frames else [],
     )
-
-
-def _lineup_config(lineup: list[str], env_config: Any) -> StagHuntConfig:
-    """The game of the match: given (as many hunters as seats, unless said otherwise), or the
-    checkpoints' (they must agree), or the default game."""
-    if (
-        isinstance(env_config, Mapping)
-        and "num_players" not in env_config
-        and "layout" not in env_config
-    ):
-        env_config = {**env_config, "num_players": len(lineup)}
-    if env_config is not None:
-        config = config_from(env_config)
-    else:
-        trained = [c for c in map(checkpoint_config, dict.fromkeys(lineup)) if c is not None]
-        config = trained[0] if trained else StagHuntConfig.make(num_players=len(lineup))
-    if config.num_players != len(lineup):
-        raise ValueError(
-            f"the lineup has {len(lineup)} agents but the game has {config.num_players} hunters"
-        )
-    return config
 
 
 def _is_count(value: Any, minimum: int) -> bool:
@@ -220,38 +212,52 @@ def _play_episode(config, players, seeds, k, record_frames, bar) -> dict[str, An
             for other, (prior, belief) in (report() if report else {}).items():
                 j = agent_index(other)
                 out["prior"][g, i, j], out["belief"][g, i, j] = prior, belief
-        bar.update(1)
+        if bar:
+            bar.advance(1)
 
     runner = Runner(games, players, one_episode=True, record_game=0 if record_frames else None)
     runner.run(record)
-    out["frames"] = runner.frames
+    out["replay"] = runner.replay
     return out
 
 
 def _play_on_ray(
-    seeds: list[int], workers: int, record_frames: bool, shared: dict[str, Any]
+    seeds: list[int], workers: int, record_frames: bool, shared: dict[str, Any], bar: Progress
 ) -> ArenaResult:
-    """The seeds split over ``workers`` Ray tasks, each playing its matches batched (``shared``:
-    the other arguments of :func:`play`).
+    """The seeds split over Ray tasks, each playing its matches batched (``shared``: the other
+    arguments of :func:`play`), gathered as they finish so that the bar moves.
 
-    A local Ray of ``workers`` CPUs is started when none is running (and left running for the
-    next call); more workers than it has free CPUs are refused. Tasks on a
-    CUDA device ask Ray for a share of a GPU: Ray hides the GPUs from tasks that ask for none.
+    There are up to 4 tasks per worker (smaller batches, but progress to show). A local Ray of
+    ``workers`` CPUs is started when none is running (and left running for the next call); more
+    workers than it has free CPUs are refused. Tasks on a CUDA device ask Ray for a share of a
+    GPU: Ray hides the GPUs from tasks that ask for none. Tasks import from the driver's
+    ``sys.path``, so ``module:factory`` specs load there too.
     """
+    bar.phase(f"starting Ray ({workers} workers)")
     connect_ray(workers, num_cpus=workers)  # refused when Ray cannot run them all at once
     import ray
 
     start = time.perf_counter()
     gpus = 1 / workers if resolve_device(shared["device"]).type == "cuda" else 0
     task = ray.remote(num_gpus=gpus)(_play_chunk)
-    chunks = [c.tolist() for c in np.array_split(np.asarray(seeds), workers) if len(c)]
+    chunks = [c.tolist() for c in np.array_split(np.asarray(seeds), 4 * workers) if len(c)]
     futures = [
-        task.remote(seeds=c, record_frames=record_frames and i == 0, progress=False, **shared)
+        task.remote(sys.path, seeds=c, record_frames=record_frames and i == 0, bar=None, **shared)
         for i, c in enumerate(chunks)
     ]
-    return ArenaResult.merge(ray.get(futures), time.perf_counter() - start)
+    order = {f: i for i, f in enumerate(futures)}
+    parts: list[ArenaResult] = [None] * len(futures)  # type: ignore[list-item]  (filled below)
+    pending = list(futures)
+    bar.phase(f"playing on {workers} Ray workers")
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        part = ray.get(done[0])
+        parts[order[done[0]]] = part
+        bar.advance(len(part.seeds) * part.episodes)
+    return ArenaResult.merge(parts, time.perf_counter() - start)
 
 
-def _play_chunk(**arguments: Any) -> ArenaResult:
+def _play_chunk(driver_path: list[str], **arguments: Any) -> ArenaResult:
     threads.configure(torch_threads=1, numba_threads=1)  # a Ray task holds one CPU
-    return play(**arguments)
+    sys.path[:0] = [p for p in driver_path if p not in sys.path]
+    return _play_here(**arguments)

@@ -13,7 +13,9 @@ import numpy as np
 
 from staghunt_env.spec import Catch
 
-from ..atomic import atomic_write_figure, atomic_write_gif, atomic_write_text, csv_text
+from ..atomic import atomic_write_figure, atomic_write_text, csv_text
+from ..replays import write_replay
+from ..seat_specs import short_name
 from ..stats import bootstrap_ci
 from .match import ArenaResult
 
@@ -43,7 +45,7 @@ def summary_markdown(result: ArenaResult) -> str:
     specs = list(dict.fromkeys(result.lineup))
     m, k = result.rewards.shape[:2]
     lines = [
-        f"# Arena: {' + '.join(result.lineup)}",
+        f"# Arena: {' + '.join(map(short_name, result.lineup))}",
         "",
         f"{m} matches x {k} episodes (seeds {_seeds_text(result.seeds)}), "
         f"{result.seconds:.1f} s. Reward per agent and episode, mean and 95% bootstrap interval "
@@ -58,13 +60,13 @@ def summary_markdown(result: ArenaResult) -> str:
         rates = [float((caught == c).mean()) for c in (Catch.STAG, Catch.HARE, Catch.NOTHING)]
         ci = bootstrap_ci(spec_rewards(result, spec).mean(axis=1))
         lines.append(
-            f"| {spec} | {','.join(map(str, seats))} | {format_ci(*ci)} | "
+            f"| {short_name(spec)} | {','.join(map(str, seats))} | {format_ci(*ci)} | "
             + " | ".join(f"{r:.2f}" for r in rates)
             + " |"
         )
     curves = {spec: episode_curve(spec_rewards(result, spec)) for spec in specs}
     lines += ["", "Reward per episode index:", ""]
-    lines.append("| episode | " + " | ".join(specs) + " |")
+    lines.append("| episode | " + " | ".join(map(short_name, specs)) + " |")
     lines.append("|---:|" + "---:|" * len(specs))
     for e in range(k):
         cells = [format_ci(*curves[spec][e]) for spec in specs]
@@ -84,20 +86,23 @@ def plot_rewards(results: Mapping[str, ArenaResult], path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(
-        1, len(results), figsize=(4.5 * len(results), 3.4), squeeze=False, sharey=True
+        1, len(results), figsize=(4.5 * len(results), 4.2), squeeze=False, sharey=True
     )
     for ax, (name, result) in zip(axes[0], results.items()):
         x = np.arange(1, result.episodes + 1)
         for spec in dict.fromkeys(result.lineup):
             curve = episode_curve(spec_rewards(result, spec))
-            ax.plot(x, curve[:, 0], marker="o", label=spec)
+            ax.plot(x, curve[:, 0], marker="o", label=short_name(spec))
             ax.fill_between(x, curve[:, 1], curve[:, 2], alpha=0.2)
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("episode of the match")
-        ax.legend(fontsize=7)
-    axes[0, 0].set_ylabel("reward per agent")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        # below the axes, out of the data
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    axes[0, 0].set_ylabel("reward per agent (mean, 95% CI)")
     fig.tight_layout()
     try:
         return atomic_write_figure(path, fig)
@@ -119,8 +124,11 @@ def write_outputs(result: ArenaResult, out_dir: str | Path) -> dict[str, Path]:
     paths = {
         "csv": write_csv(result, out / "episodes.csv"),
         "markdown": atomic_write_text(out / "summary.md", summary_markdown(result)),
-        "plot": plot_rewards({" + ".join(result.lineup): result}, out / "rewards.png"),
+        "plot": plot_rewards(
+            {" + ".join(map(short_name, result.lineup)): result}, out / "rewards.png"
+        ),
     }
-    for k, frames in enumerate(result.frames):
-        paths[f"gif_{k}"] = atomic_write_gif(out / f"replay_episode_{k + 1}.gif", frames)
+    names = [short_name(spec) for spec in result.lineup]
+    for k, replay in enumerate(result.replays):
+        paths[f"gif_{k}"] = write_replay(out / f"replay_episode_{k + 1}.gif", replay, names)
     return paths

@@ -24,7 +24,6 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
-from tqdm import tqdm
 
 import staghunt_env
 from staghunt_env import StagHuntConfig
@@ -43,7 +42,10 @@ from ..cli_args import (
     schema_of,
     usage_errors,
 )
+from ..cli_help import game_help, new_parser, settings_help
+from ..defaults import quick_game
 from ..devices import check_device, resolve_device
+from ..progress import Progress
 from ..run_folders import Claim, NothingToResumeError, Place, claim
 from .agent import check_env_config
 from .checkpoint import PPO_KEYWORDS, new_model, read_checkpoint, save_checkpoint
@@ -54,7 +56,8 @@ class PPOConfig:
     """A PPO run. ``total_timesteps`` counts agent-steps (one per hunter per game step)."""
 
     out: str = "runs/ppo/ppo.safetensors"  # a tom_agents.checkpoints file (kind "ppo")
-    env: dict[str, Any] = dataclasses.field(default_factory=dict)  # StagHuntConfig keywords
+    # StagHuntConfig keywords; by default the quick self-play preset's game (tom_agents.defaults)
+    env: dict[str, Any] = dataclasses.field(default_factory=quick_game)
     prosocial: bool = False  # every hunter is rewarded with the hunters' mean reward
     total_timesteps: int = 200_000
     num_envs: int = 8  # game copies; the vector env has num_envs * num_players slots
@@ -160,18 +163,21 @@ class CheckpointCallback(BaseCallback):
 
 
 class ProgressCallback(BaseCallback):
-    """A plain tqdm bar of timesteps (SB3's own progress bar needs rich as well)."""
+    """Timesteps on the shared progress bar, and whether PPO is collecting or learning."""
 
-    def _on_training_start(self) -> None:
-        total = self.locals["total_timesteps"]  # SB3 has added the timesteps already done
-        self.bar = tqdm(total=total, initial=self.model.num_timesteps, unit="step")
+    def __init__(self, bar: Progress) -> None:
+        super().__init__()
+        self.bar = bar
+
+    def _on_rollout_start(self) -> None:
+        self.bar.phase("collecting")
 
     def _on_step(self) -> bool:
-        self.bar.update(self.training_env.num_envs)
+        self.bar.advance(self.training_env.num_envs)
         return True
 
-    def _on_training_end(self) -> None:
-        self.bar.close()
+    def _on_rollout_end(self) -> None:
+        self.bar.phase("learning")
 
 
 def train_ppo(
@@ -205,30 +211,32 @@ def train_ppo(
 def _learn(
     config: PPOConfig, env_config: StagHuntConfig, out: Path, model: PPO | None, done: int
 ) -> None:
-    set_random_seed(config.seed + done)
-    vec_env = make_vec_env(env_config, config.num_envs, config.seed + done)
-    tensorboard_log = str(out.parent / "tensorboard")
-    if model is None:
-        model = new_model(
-            vec_env,
-            env_config,
-            ppo_keywords(config),
-            tensorboard_log=tensorboard_log,
-            device=resolve_device(config.device),
+    with Progress(out.stem, config.total_timesteps, "step", config.progress) as bar:
+        bar.start_at(done)
+        bar.phase("setting up")
+        set_random_seed(config.seed + done)
+        vec_env = make_vec_env(env_config, config.num_envs, config.seed + done)
+        tensorboard_log = str(out.parent / "tensorboard")
+        if model is None:
+            model = new_model(
+                vec_env,
+                env_config,
+                ppo_keywords(config),
+                tensorboard_log=tensorboard_log,
+                device=resolve_device(config.device),
+            )
+        else:
+            model.set_env(vec_env)
+            model.tensorboard_log = tensorboard_log  # the folder may have moved with the checkpoint
+        model.learn(
+            total_timesteps=config.total_timesteps - done,
+            callback=[CheckpointCallback(out, config.checkpoint_every), ProgressCallback(bar)],
+            reset_num_timesteps=done == 0,
+            tb_log_name=out.stem,
         )
-    else:
-        model.set_env(vec_env)
-        model.tensorboard_log = tensorboard_log  # the folder may have moved with the checkpoint
-    callbacks: list[BaseCallback] = [CheckpointCallback(out, config.checkpoint_every)]
-    if config.progress:
-        callbacks.append(ProgressCallback())
-    model.learn(
-        total_timesteps=config.total_timesteps - done,
-        callback=callbacks,
-        reset_num_timesteps=done == 0,
-        tb_log_name=out.stem,
-    )
-    save_checkpoint(model, out)
+        bar.phase("writing the checkpoint")
+        save_checkpoint(model, out)
+        bar.phase("done")
 
 
 def _resumed_model(
@@ -255,22 +263,49 @@ def _resumed_model(
 PROG = "tom-train-ppo"
 
 
-def parse_args(argv: Sequence[str] | None = None) -> tuple[PPOConfig, RunOptions]:
-    """(the run's config, how it takes its file); a bad value exits with status 2."""
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    defaults = dataclasses.asdict(PPOConfig())
+    epilog = "\n\n".join(
+        [
+            settings_help(
+                "settings, --set KEY=VALUE or in --config (default; type):", _SCHEMA, [defaults]
+            ),
+            game_help(defaults["env"]).replace("(default;", "or --set env.KEY=VALUE (default;"),
+        ]
+    )
+    parser = new_parser(PROG, __doc__, epilog)
     parser.add_argument(
         "--out",
-        help=f"checkpoint file (default {PPOConfig.out}, numbered <stem>_2, ... when it exists)",
+        help=f"checkpoint file (default: {PPOConfig.out}, numbered <stem>_2, ... when it exists)",
     )
-    parser.add_argument("--prosocial", action="store_true", help="reward every hunter the mean")
-    parser.add_argument("--timesteps", type=int, help=f"agent-steps ({PPOConfig.total_timesteps})")
-    parser.add_argument("--num-envs", type=int, help=f"game copies ({PPOConfig.num_envs})")
+    parser.add_argument(
+        "--prosocial",
+        action="store_true",
+        help="reward every hunter with the hunters' mean reward (the policy then plays the "
+        "ordinary game)",
+    )
+    parser.add_argument(
+        "--timesteps",
+        type=int,
+        help="agent-steps to train for, one per hunter per game step (default: "
+        f"{PPOConfig.total_timesteps})",
+    )
+    parser.add_argument(
+        "--num-envs", type=int, help=f"game copies played at once (default: {PPOConfig.num_envs})"
+    )
     add_common_options(
         parser,
-        settings="a PPOConfig field, e.g. --set learning_rate=1e-4 (repeatable)",
+        settings="a PPOConfig field (listed below), e.g. --set learning_rate=1e-4; repeatable",
         config=True,
+        game="the quick self-play preset's game, so that their agents can meet",
     )
     add_run_options(parser, "--out")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> tuple[PPOConfig, RunOptions]:
+    """(the run's config, how it takes its file); a bad value exits with status 2."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     common = read_common_options(parser, args)
     layers = common.layers(
@@ -280,7 +315,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[PPOConfig, RunOptions
         num_envs=args.num_envs,
     )
     with usage_errors(parser):
-        values = merge_layers({}, layers, _SCHEMA)
+        values = merge_layers({"env": quick_game()}, layers, _SCHEMA)  # --env changes its keys
         return PPOConfig(**values), read_run_options(args, common, "out")
 
 

@@ -25,6 +25,7 @@ from ..cli_args import (
     read_toml,
     schema_of,
 )
+from ..defaults import quick_game
 from ..devices import check_device
 from ..planner.options import PlannerOptions
 
@@ -154,7 +155,7 @@ def preset(name: str) -> SelfPlayConfig:
     if name == "quick":
         return SelfPlayConfig(
             name="quick",
-            env={"grid_size": [6, 6], "max_block_components": 3, "max_cycles": 20},
+            env=quick_game(),
             planner=dataclasses.replace(
                 DEFAULT_PLANNER,
                 num_trees=2,

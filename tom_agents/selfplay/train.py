@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from .. import threads
 from ..atomic import atomic_write_text, csv_text
 from ..devices import resolve_device
 from ..planner.learning import opponent_accuracy
+from ..progress import Progress
 from ..ray_cluster import connect_ray
 from ..run_folders import Claim, NothingToResumeError, Place, claim
 from ..stats import paired_bootstrap_ci
@@ -71,9 +73,10 @@ class Trainer:
         self.metrics: list[dict[str, Any]] = []
         self.evaluations: dict[str, list[float]] = {}
 
-    def step(self) -> dict[str, Any]:
-        """One iteration: play, learn, return its metrics row."""
+    def step(self, phase: Callable[[str], None] = lambda name: None) -> dict[str, Any]:
+        """One iteration: play, learn, return its metrics row (``phase(name)`` is told which)."""
         config = self.config
+        phase("collecting")
         if config.workers:
             if not self.workers:
                 from .workers import start_workers
@@ -87,6 +90,7 @@ class Trainer:
         else:
             collected = self.rollout.collect(config.steps_per_iteration)
             steps = self.rollout.drain_opponent_steps()
+        phase("learning")
         t0 = time.perf_counter()
         learn = [self._train_owner(o, collected) for o in range(len(self.owners))]
         t1 = time.perf_counter()
@@ -202,7 +206,11 @@ def train(
             config = dataclasses.replace(
                 config, name=held.path.relative_to(config.out_dir).as_posix()
             )
-        return _run(config, _start(config, held, resume, overwrite))
+        with Progress(config.name, config.iterations, "iteration", config.progress) as bar:
+            bar.phase("compiling")  # the rules' kernels, as the games are set up
+            trainer = _start(config, held, resume, overwrite)
+            bar.start_at(trainer.iteration)
+            return _run(config, trainer, bar)
 
 
 def _start(config: SelfPlayConfig, held: Claim, resume: bool, overwrite: bool) -> Trainer:
@@ -223,44 +231,54 @@ def _start(config: SelfPlayConfig, held: Claim, resume: bool, overwrite: bool) -
     return Trainer(config)
 
 
-def _run(config: SelfPlayConfig, trainer: Trainer) -> Trainer:
+def _run(config: SelfPlayConfig, trainer: Trainer, bar: Progress) -> Trainer:
     run_dir = config.run_dir
     atomic_write_text(run_dir / "config.toml", to_toml(config))
     logger = _Logger(run_dir, trainer)
     if config.eval_episodes and "untrained" not in trainer.evaluations:
+        bar.phase("evaluating (untrained)")
         trainer.evaluations["untrained"] = evaluate_selfplay(
             trainer.env_config, trainer.owners, config.eval_episodes
         )
-    progress = _progress(config, trainer.iteration)
     try:
         while trainer.iteration < config.iterations:
-            row = trainer.step()
+            row = trainer.step(bar.phase)
             logger.write(row)
-            progress.update(1)
-            progress.set_postfix(
-                steps_per_s=f"{row['env_steps_per_s']:.0f}",
-                reward=f"{row.get('reward_mean', float('nan')):.2f}",
-            )
+            bar.advance(1, **_shown_metrics(trainer.metrics))
             if trainer.iteration % config.checkpoint_every == 0:
+                bar.phase("writing a checkpoint")
                 ckpt.save_checkpoint(run_dir, trainer, config.keep_checkpoints)
             if config.gif_every and trainer.iteration % config.gif_every == 0:
+                bar.phase("writing a GIF")
                 write_gif(
                     trainer.env_config,
                     trainer.owners,
                     run_dir / f"episode_{trainer.iteration:06d}.gif",
                 )
     finally:
-        progress.close()
         logger.close()
         ckpt.save_checkpoint(run_dir, trainer, config.keep_checkpoints)
     if config.eval_episodes:
+        bar.phase("evaluating (trained)")
         trainer.evaluations["trained"] = evaluate_selfplay(
             trainer.env_config, trainer.owners, config.eval_episodes
         )
         _write_evaluation(trainer.evaluations, run_dir / "evaluation.json")
+    bar.phase("writing outputs")
     write_learning_curves(trainer.metrics, trainer.evaluations, run_dir)
     write_gif(trainer.env_config, trainer.owners, run_dir / "episode_latest.gif")
+    bar.phase("done")
     return trainer
+
+
+def _shown_metrics(metrics: list[dict[str, Any]]) -> dict[str, str]:
+    """The bar's numbers: env steps/s of the last iteration, the latest mean reward (an
+    iteration in which no game ended has none: the one before stands)."""
+    shown = {"steps/s": f"{metrics[-1]['env_steps_per_s']:.0f}"}
+    rewards = [m["reward_mean"] for m in metrics if "reward_mean" in m]
+    if rewards:
+        shown["reward"] = f"{rewards[-1]:.2f}"
+    return shown
 
 
 def _write_evaluation(evaluations: dict[str, list[float]], path: Path) -> None:
@@ -299,11 +317,3 @@ class _Logger:
 
     def close(self) -> None:
         self.writer.close()
-
-
-def _progress(config: SelfPlayConfig, start: int):
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=config.iterations, initial=start, desc=config.name, disable=not config.progress
-    )
