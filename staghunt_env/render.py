@@ -72,8 +72,9 @@ def rgb_array(state: GameState, b: int = 0) -> np.ndarray:
     """Game b as an (H*48, W*48, 3) uint8 picture.
 
     Blocks are dark squares, stags brown diamonds, hares small green circles; hunters are
-    coloured discs numbered with their index, one quadrant of the cell each, so that hunters
-    sharing a cell (and the prey under them) stay visible.
+    coloured discs numbered with their index: centred in their cell when alone in it, one
+    quadrant each when they share it, so that every hunter (and the prey under them) stays
+    visible.
     """
     h, w = state.blocks.shape[1:]
     img = np.empty((h * CELL, w * CELL, 3), dtype=np.uint8)
@@ -83,9 +84,10 @@ def rgb_array(state: GameState, b: int = 0) -> np.ndarray:
     yy, xx = np.mgrid[0:CELL, 0:CELL] - (CELL - 1) / 2
     diamond = np.abs(yy) + np.abs(xx) <= CELL * 0.42
     hare = yy**2 + xx**2 <= (CELL * 0.2) ** 2
-    disc_r = CELL * 0.22
-    qy, qx = np.mgrid[0 : CELL // 2, 0 : CELL // 2] - (CELL // 2 - 1) / 2
-    disc = qy**2 + qx**2 <= disc_r**2
+    half = CELL // 2
+    qy, qx = np.mgrid[0:half, 0:half] - (half - 1) / 2
+    small_disc = qy**2 + qx**2 <= (CELL * 0.22) ** 2
+    big_disc = yy**2 + xx**2 <= (CELL * 0.3) ** 2
 
     def paint(r: int, c: int, shape: np.ndarray, colour: tuple, dy: int = 0, dx: int = 0) -> None:
         y0, x0 = r * CELL + dy, c * CELL + dx
@@ -100,14 +102,19 @@ def rgb_array(state: GameState, b: int = 0) -> np.ndarray:
     for (r, c), live in zip(state.hare_pos[b], state.hare_alive[b]):
         if live:
             paint(r, c, hare, HARE)
+    live_cells = [tuple(p) for p, live in zip(state.pos[b].tolist(), state.alive[b]) if live]
     for i, ((r, c), live) in enumerate(zip(state.pos[b], state.alive[b])):
         if not live:
             continue
-        dy, dx = (i % 4 // 2) * (CELL // 2), (i % 2) * (CELL // 2)
+        if live_cells.count((r, c)) == 1:  # alone: a big disc in the middle of the cell
+            disc, dy, dx = big_disc, 0, 0
+        else:
+            disc, dy, dx = small_disc, (i % 4 // 2) * half, (i % 2) * half
         paint(r, c, disc, HUNTERS[i % len(HUNTERS)], dy, dx)
         digit = np.array([int(x) for x in _DIGITS[i % 10]], dtype=bool).reshape(5, 3)
         glyph = np.kron(digit, np.ones((2, 2), dtype=bool))  # 10 x 6
-        paint(r, c, glyph, (255, 255, 255), dy + CELL // 4 - 5, dx + CELL // 4 - 3)
+        middle = disc.shape[0] // 2
+        paint(r, c, glyph, (255, 255, 255), dy + middle - 5, dx + middle - 3)
     return img
 
 

@@ -107,7 +107,9 @@ def test_lineups_on_the_same_seeds_meet_the_same_layouts_and_runs_repeat():
     )
     for k in range(2):
         assert np.array_equal(a.replays[k].frames[0], b.replays[k].frames[0])
-    assert not np.array_equal(a.replays[0].frames[0], a.replays[1].frames[0])  # each episode its own layout
+    assert not np.array_equal(
+        a.replays[0].frames[0], a.replays[1].frames[0]
+    )  # each episode its own layout
     again = play(["random"] * 4, 2, [11, 12], env_config=config, progress=False)
     for key in ("rewards", "caught", "catch_step"):
         assert np.array_equal(getattr(a, key), getattr(again, key))

@@ -244,7 +244,16 @@ def test_parse_key_values_reads_toml_and_keeps_bare_words_as_strings():
 
 
 def test_ppo_progress_names_its_phases_and_no_progress_is_quiet(tmp_path, capsys):
-    argv = ["--timesteps", "256", "--num-envs", "1", "--set", "n_steps=64", "--set", "batch_size=64"]
+    argv = [
+        "--timesteps",
+        "256",
+        "--num-envs",
+        "1",
+        "--set",
+        "n_steps=64",
+        "--set",
+        "batch_size=64",
+    ]
     argv += ["--env", "grid_size=[5,5]", "--env", "num_players=2", "--device", "cpu"]
     ppo_train.main([*argv, "--out", str(tmp_path / "shown.safetensors")])
     captured = capsys.readouterr()

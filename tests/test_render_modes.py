@@ -84,8 +84,13 @@ def _cell_centre(picture, r, c):
     return tuple(int(v) for v in picture[r * CELL + CELL // 2, c * CELL + CELL // 2])
 
 
-def _hunter_pixel(picture, i, r, c):
-    """A pixel inside hunter i's disc, clear of its white digit (disc quadrant by index)."""
+def _hunter_pixel(picture, i, r, c, alone=True, side=-1):
+    """A pixel inside hunter i's disc, clear of its white digit: the disc is centred in the
+    cell when the hunter is alone there, in a quadrant (by index) when the cell is shared."""
+    if alone:
+        return tuple(
+            int(v) for v in picture[r * CELL + CELL // 2, c * CELL + CELL // 2 + side * 10]
+        )
     dy, dx = (i % 4 // 2) * (CELL // 2), (i % 2) * (CELL // 2)
     return tuple(int(v) for v in picture[r * CELL + dy + CELL // 4, c * CELL + dx + 4])
 
@@ -98,6 +103,7 @@ def test_rgb_array_colours_hunters_prey_and_walls():
     hunters = {0: (0, 0), 1: (1, 0), 2: (1, 3), 3: (2, 1)}
     for i, (r, c) in hunters.items():
         assert _hunter_pixel(picture, i, r, c) == HUNTERS[i], i
+        assert _hunter_pixel(picture, i, r, c, side=+1) == HUNTERS[i], "centred in its cell"
     assert len({HUNTERS[i] for i in hunters}) == len(hunters), "each hunter its own colour"
     assert _cell_centre(picture, 0, 2) == STAG
     assert _cell_centre(picture, 1, 2) == HARE
@@ -126,8 +132,8 @@ def test_hunters_sharing_a_cell_stay_visible():
     env.reset(seed=0)
     env.step({"hunter_0": RIGHT, "hunter_1": LEFT})  # both onto the stag
     picture = env.render()
-    assert _hunter_pixel(picture, 0, 0, 1) == HUNTERS[0]
-    assert _hunter_pixel(picture, 1, 0, 1) == HUNTERS[1]
+    assert _hunter_pixel(picture, 0, 0, 1, alone=False) == HUNTERS[0]
+    assert _hunter_pixel(picture, 1, 0, 1, alone=False) == HUNTERS[1]
     assert env.render("ansi") == ".0.\n..H", "ansi shows the lowest index on a shared cell"
 
 

@@ -108,7 +108,7 @@ def test_selfplay_second_run_with_default_name_gets_fresh_folder(tmp_path, capsy
         f"{tmp_path / 'quick'} holds an earlier run: this run writes to {tmp_path / 'quick_2'}"
         in out
     )
-    assert f"run folder: {tmp_path / 'quick_2'}" in out
+    assert f"outputs in {tmp_path / 'quick_2'}/" in out
     assert contents(tmp_path / "quick", ["config.toml", "metrics.csv"]) == first
     assert 'name = "quick_2"' in (tmp_path / "quick_2" / "config.toml").read_text()
     assert len(list((tmp_path / "quick" / "tensorboard").iterdir())) == 1, "no second event file"

@@ -25,7 +25,7 @@ CATCH_AT_TIMEOUT = {"layout": ["0H.H1"], "max_cycles": 2}
 
 
 def test_readme_snippet_plays_whole_episodes_with_legal_actions():
-    (block,) = code_blocks("python rllib")
+    (block,) = code_blocks('python title="rllib"')
     ns = {"__name__": "__readme__"}
     exec(compile(block, str(README), "exec"), ns)
     terminateds, truncateds = ns["terminateds"], ns["truncateds"]

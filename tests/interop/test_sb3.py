@@ -20,7 +20,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def readme():
     """The README's SB3 snippet, run once: PPO trained for 4096 steps."""
-    (block,) = code_blocks("python sb3")
+    (block,) = code_blocks('python title="sb3"')
     namespace = {"__name__": "__readme__"}
     exec(compile(block, str(README), "exec"), namespace)
     return namespace

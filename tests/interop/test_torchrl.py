@@ -31,7 +31,7 @@ def legal(hunters) -> torch.Tensor:
 
 
 def test_torchrl_rollout_respects_the_action_masks():
-    (block,) = code_blocks("python torchrl")
+    (block,) = code_blocks('python title="torchrl"')
     ns = {"__name__": "__readme__"}
     exec(compile(block, str(README), "exec"), ns)
     rollout, hunters = ns["rollout"], ns["hunters"]
