@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import importlib
 import json
 import os
 import random
@@ -655,3 +656,25 @@ def test_the_cli_shows_its_phases_on_stderr_and_ends_with_a_one_line_summary(tmp
     cli_main([*sets, *out_dir, "--name", "quiet", "--no-progress"])
     captured = capsys.readouterr()
     assert captured.err == "" and len(captured.out.splitlines()) == 1
+
+
+def test_without_imageio_the_run_warns_before_training_and_writes_no_gif(tmp_path, monkeypatch):
+    """A missing optional piece is said at the start, not found after the work (GIFs skipped)."""
+    train_module = importlib.import_module("tom_agents.selfplay.train")
+    monkeypatch.setattr(train_module, "gifs_available", lambda: False)
+    start, warned_first = train_module._start, []
+
+    def start_after_the_warning(*args):
+        warned_first.append(any("imageio" in str(w.message) for w in caught))
+        return start(*args)
+
+    monkeypatch.setattr(train_module, "_start", start_after_the_warning)
+    config = tiny_config(tmp_path, "no_gif", "iterations=1", "eval_episodes=0", "progress=false")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(config)
+    assert warned_first == [True], "the warning came before the training"
+    assert any("no episode GIFs" in str(w.message) for w in caught)
+    assert not list(config.run_dir.glob("*.gif"))
+    assert (config.run_dir / "metrics.csv").exists()
+    assert (config.run_dir / "learning_curves.png").exists()

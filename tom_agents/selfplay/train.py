@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from . import checkpoint as ckpt
 from .config import SelfPlayConfig, to_toml
 from .evaluate import evaluate_selfplay
 from .learner import RankedRewards, train_policy_value
-from .report import write_gif, write_learning_curves
+from .report import gifs_available, write_gif, write_learning_curves
 from .rollout import Collected, SelfPlayRollout, make_agents
 
 
@@ -197,6 +198,13 @@ def train(
     """
     if config.workers:
         connect_ray(config.workers, config.ray_address)
+    gifs = gifs_available()
+    if not gifs:  # said now, not after the training
+        warnings.warn(
+            "imageio is not installed: this run writes no episode GIFs "
+            "(pip install 'staghunt-tom[agents]')",
+            stacklevel=2,
+        )
     config = dataclasses.replace(
         config, **threads.configure(config.torch_threads, config.numba_threads)
     )
@@ -210,7 +218,7 @@ def train(
             bar.phase("compiling")  # the rules' kernels, as the games are set up
             trainer = _start(config, held, resume, overwrite)
             bar.start_at(trainer.iteration)
-            return _run(config, trainer, bar)
+            return _run(config, trainer, bar, gifs)
 
 
 def _start(config: SelfPlayConfig, held: Claim, resume: bool, overwrite: bool) -> Trainer:
@@ -231,7 +239,7 @@ def _start(config: SelfPlayConfig, held: Claim, resume: bool, overwrite: bool) -
     return Trainer(config)
 
 
-def _run(config: SelfPlayConfig, trainer: Trainer, bar: Progress) -> Trainer:
+def _run(config: SelfPlayConfig, trainer: Trainer, bar: Progress, gifs: bool) -> Trainer:
     run_dir = config.run_dir
     atomic_write_text(run_dir / "config.toml", to_toml(config))
     logger = _Logger(run_dir, trainer)
@@ -248,7 +256,7 @@ def _run(config: SelfPlayConfig, trainer: Trainer, bar: Progress) -> Trainer:
             if trainer.iteration % config.checkpoint_every == 0:
                 bar.phase("writing a checkpoint")
                 ckpt.save_checkpoint(run_dir, trainer, config.keep_checkpoints)
-            if config.gif_every and trainer.iteration % config.gif_every == 0:
+            if gifs and config.gif_every and trainer.iteration % config.gif_every == 0:
                 bar.phase("writing a GIF")
                 write_gif(
                     trainer.env_config,
@@ -266,7 +274,8 @@ def _run(config: SelfPlayConfig, trainer: Trainer, bar: Progress) -> Trainer:
         _write_evaluation(trainer.evaluations, run_dir / "evaluation.json")
     bar.phase("writing outputs")
     write_learning_curves(trainer.metrics, trainer.evaluations, run_dir)
-    write_gif(trainer.env_config, trainer.owners, run_dir / "episode_latest.gif")
+    if gifs:
+        write_gif(trainer.env_config, trainer.owners, run_dir / "episode_latest.gif")
     bar.phase("done")
     return trainer
 
