@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 
-from benchmarks.common import markdown_table, print_header
+from benchmarks.common import cpu_burner, markdown_table, print_header
 
 SETTINGS = ("project", "library")
 WORKLOADS = ("selfplay", "engine")
@@ -73,15 +73,8 @@ def timed(workload: str, setting: str, size: int, beside_burner: bool) -> float:
     """Seconds of one workload in a child process, alone or beside a spinning burner."""
     command = [sys.executable, "-m", "benchmarks.busy_neighbour", "--child", workload, setting]
     command += ["--size", str(size)]
-    burner = None
-    if beside_burner:
-        burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
+    with cpu_burner(beside_burner):
         result = subprocess.run(command, capture_output=True, text=True, check=True)
-    finally:
-        if burner is not None:
-            burner.kill()
-            burner.wait()
     return json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
 
 
@@ -104,11 +97,12 @@ def main() -> None:
         for setting in SETTINGS:
             alone = timed(workload, setting, sizes[workload], beside_burner=False)
             beside = timed(workload, setting, sizes[workload], beside_burner=True)
+            counts = _threads(setting)
             rows.append(
                 {
                     "workload": workload,
-                    "threads": f"{setting} ({_threads(setting)['torch_threads']} torch, "
-                    f"{_threads(setting)['numba_threads']} numba)",
+                    "threads": f"{setting} ({counts['torch_threads']} torch, "
+                    f"{counts['numba_threads']} numba)",
                     "alone s": alone,
                     "beside burner s": beside,
                     "slowdown": f"{beside / alone:.2f}x",

@@ -13,9 +13,10 @@ import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 _PACKAGES = ("numpy", "numba", "torch", "pettingzoo", "gymnasium", "staghunt-tom")
@@ -80,6 +81,19 @@ def print_header(title: str) -> None:
     for key, value in machine_info().items():
         print(f"- {key}: {value}")
     print(flush=True)
+
+
+@contextlib.contextmanager
+def cpu_burner(active: bool = True) -> Iterator[None]:
+    """A busy neighbour for as long as the block runs: one process spinning on one core (or
+    nothing, when not ``active``), killed at the end whatever happens."""
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if active else None
+    try:
+        yield
+    finally:
+        if burner is not None:
+            burner.kill()
+            burner.wait()
 
 
 def median_time(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> float:

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import markdown_table, print_header
+from benchmarks.common import cpu_burner, markdown_table, print_header
 
 OUT = Path("runs/benchmark_seeds")
 # Student t quantiles (0.975) by degrees of freedom: the interval over a handful of seeds.
@@ -34,15 +34,10 @@ def run_seed(seed: int, busy: bool) -> dict:
     name = f"seed_{seed}" + ("_busy" if busy else "")
     command = [sys.executable, "-m", "tom_agents.selfplay", "--no-progress", "--overwrite"]
     command += ["--set", f"out_dir={json.dumps(str(OUT))}", "--name", name, "--set", f"seed={seed}"]
-    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
-    start = time.perf_counter()
-    try:
+    with cpu_burner(busy):
+        start = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    finally:
-        if burner is not None:
-            burner.kill()
-            burner.wait()
-    seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - start
     evaluation = json.loads((OUT / name / "evaluation.json").read_text())
     return {"seed": seed, "seconds": seconds, **evaluation}
 

@@ -346,9 +346,8 @@ _step_serial, _step_parallel = compile_twice(_step_games)
 
 
 def use_parallel(games: int) -> bool:
-    """Whether ``games`` games go to the parallel kernels: a big batch, and more than one numba
-    thread (``numba.set_num_threads(1)``, as ``tom_agents.threads`` does, means serial: on a
-    shared machine a parallel region waits for a thread the OS has lent to someone else)."""
+    """Parallel kernels for a big batch, and only with more than one numba thread (one, as
+    ``tom_agents.threads`` sets, means no parallel region waiting on a thread the OS lent out)."""
     return games >= PARALLEL_FROM and numba.get_num_threads() > 1
 
 

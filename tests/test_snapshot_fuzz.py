@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import staghunt_env
-from staghunt_env import BatchedStagHunt, GameState, observe
+from staghunt_env import BatchedStagHunt, GameState, aec, observe
 
 KINDS = ("parallel", "aec", "batched")
 CONFIG = {"num_players": 3, "grid_size": (5, 5), "num_hares": 2, "num_stags": 1, "max_cycles": 12}
@@ -38,19 +38,7 @@ FIELDS = tuple(GameState.zeros(staghunt_env.StagHuntConfig.make(**CONFIG), 1).ar
 EXTREMES = (-(2**31), -(2**15), -2, -1, 0, 1, 4, 5, 6, 11, 12, 13, 2**15 - 1, 2**31 - 1)
 DTYPES = (np.int8, np.int16, np.int32, np.int64, np.float64, bool)
 AGENT_EDITS = ("delete", "duplicate", "unknown", "reverse", "all", "none", "string")
-TURN_FIELDS = (
-    "agents",
-    "rewards",
-    "_cumulative_rewards",
-    "terminations",
-    "truncations",
-    "infos",
-    "agent_selection",
-    "_agent_selector",
-    "_pending",
-    "_last_observations",
-    "_skip_agent_selection",
-)
+TURN_FIELDS = aec._TURN_FIELDS + aec._OPTIONAL_TURN_FIELDS  # what an AEC snapshot carries
 
 mutation = st.one_of(
     st.tuples(

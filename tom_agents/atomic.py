@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import os
 import tempfile
@@ -55,6 +56,12 @@ def csv_text(rows: Sequence[Mapping[str, Any]], fields: Sequence[str] | None = N
 def atomic_write_figure(path: str | os.PathLike, figure: Any, dpi: int = 90) -> Path:
     """A matplotlib figure as a PNG at ``path``, whole or not at all."""
     return atomic_write(path, lambda f: figure.savefig(f, format="png", dpi=dpi))
+
+
+def gifs_available() -> bool:
+    """Whether GIFs can be written: imageio comes with the ``agents`` extra (checked before any
+    work, so that a missing piece is said at the start, not found after it)."""
+    return importlib.util.find_spec("imageio") is not None
 
 
 def atomic_write_gif(path: str | os.PathLike, frames: list[Any], milliseconds: float) -> Path:

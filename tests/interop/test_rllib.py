@@ -91,24 +91,7 @@ def test_rllib_env_runner_samples_episodes():
         env = staghunt_env.parallel_env(**config)
         return ParallelPettingZooEnv(staghunt_env.box_observation(env))
 
-    from ray.rllib.algorithms.ppo import PPOConfig
-    from ray.tune.registry import register_env
-
-    register_env("staghunt_interop", make_env)
-    config = (
-        PPOConfig()
-        .environment("staghunt_interop", env_config={"num_players": 2, "max_cycles": 20})
-        .env_runners(
-            num_env_runners=0,
-            env_to_module_connector=lambda env, spaces=None, device=None: FlattenObservations(
-                multi_agent=True
-            ),
-        )
-        .multi_agent(
-            policies={"shared"}, policy_mapping_fn=lambda agent_id, episode, **kw: "shared"
-        )
-    )
-    runner = MultiAgentEnvRunner(config=config)
+    runner = _runner(make_env, {"num_players": 2, "max_cycles": 20}, "staghunt_interop")
     try:
         episodes = runner.sample(num_timesteps=100, random_actions=False)
     finally:

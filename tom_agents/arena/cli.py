@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from .. import threads
+from ..atomic import gifs_available
 from ..cli_args import (
     PLANNER_SCHEMA,
     add_common_options,
@@ -78,11 +79,8 @@ def parse_args(
     args = parser.parse_args(argv)
     import_from_cwd()
     common = read_common_options(parser, args)
-    if args.gif:
-        try:
-            import imageio  # noqa: F401  (checked now, not after the matches)
-        except ImportError:
-            parser.error("--gif needs imageio: pip install 'staghunt-tom[render]'")
+    if args.gif and not gifs_available():  # checked now, not after the matches
+        parser.error("--gif needs imageio: pip install 'staghunt-tom[render]'")
     seed = common.seed or 0
     with usage_errors(parser):
         planner_options = planner_settings(common.settings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -77,11 +76,6 @@ def _series(metrics: list[dict[str, Any]], key: str) -> tuple[list[int], list[fl
     a buffer fills, rewards only when a game ended), so that lines join the measured points."""
     points = [(m["iteration"], m[key]) for m in metrics if np.isfinite(m.get(key, np.nan))]
     return [i for i, _ in points], [v for _, v in points]
-
-
-def gifs_available() -> bool:
-    """Whether episode GIFs can be written: imageio comes with the ``agents`` extra."""
-    return importlib.util.find_spec("imageio") is not None
 
 
 def write_gif(

@@ -22,7 +22,7 @@ import torch
 from staghunt_env import StagHuntConfig
 
 from .. import threads
-from ..atomic import atomic_write_text, csv_text
+from ..atomic import atomic_write_text, csv_text, gifs_available
 from ..devices import resolve_device
 from ..planner.learning import opponent_accuracy
 from ..progress import Progress
@@ -33,7 +33,7 @@ from . import checkpoint as ckpt
 from .config import SelfPlayConfig, to_toml
 from .evaluate import evaluate_selfplay
 from .learner import RankedRewards, train_policy_value
-from .report import gifs_available, write_gif, write_learning_curves
+from .report import write_gif, write_learning_curves
 from .rollout import Collected, SelfPlayRollout, make_agents
 
 
