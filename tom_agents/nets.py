@@ -40,8 +40,9 @@ class Trunk(nn.Module):
 
 
 def masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """log-probabilities with illegal actions (mask 0) at probability zero."""
-    return torch.log_softmax(logits.masked_fill(mask == 0, NEG_INF), dim=-1)
+    """log-probabilities with illegal actions (mask 0) at probability zero, in fp32 whatever
+    the dtype of the logits (a bf16 softmax would round the search's priors)."""
+    return torch.log_softmax(logits.float().masked_fill(mask == 0, NEG_INF), dim=-1)
 
 
 def kaiming_init(module: nn.Module, heads: tuple[nn.Linear, ...]) -> None:

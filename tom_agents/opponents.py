@@ -18,8 +18,8 @@ import torch
 from staghunt_env import STAY, StagHuntConfig
 from staghunt_env.spec import HUNT_STAG, MOVE_DC, MOVE_DR, NUM_ACTIONS, NUM_GOALS, STAG_OFFSET
 
+from .inference import InferenceNet, InferenceSettings
 from .nets import OpponentNet
-from .padding import padded_forward
 
 
 class OpponentModel(Protocol):
@@ -139,12 +139,14 @@ class LearnedOpponents:
         lr: float = 5e-4,
         channels: tuple[int, int, int] = (16, 32, 32),
         hidden: int = 512,
+        inference: InferenceSettings | None = None,
     ) -> None:
         self.device = torch.device(device)
         self.nets = [
             OpponentNet(config, goal_conditioned, channels, hidden).to(self.device)
             for _ in range(config.num_players - 1)
         ]
+        self.inference = [InferenceNet(net, inference or InferenceSettings()) for net in self.nets]
         self.optimizers = [torch.optim.Adam(net.parameters(), lr=lr) for net in self.nets]
         self.num_goals = self.nets[0].num_goals
 
@@ -155,14 +157,13 @@ class LearnedOpponents:
         """``present`` (M, K) bool, if given, skips the co-players who have left (they STAY)."""
         out = np.zeros((*grids.shape[:2], self.num_goals, NUM_ACTIONS), dtype=np.float32)
         out[..., STAY] = 1.0
-        for k, net in enumerate(self.nets):
+        for k, net in enumerate(self.inference):
             rows = np.arange(len(grids)) if present is None else np.flatnonzero(present[:, k])
             if rows.size:
-                log_p = padded_forward(
-                    net,
+                log_p = net(
                     torch.from_numpy(grids[rows, k]).to(self.device),
                     torch.from_numpy(np.asarray(t)[rows]).to(self.device),
                     torch.from_numpy(masks[rows, k]).to(self.device),
                 )
-                out[rows, k] = log_p.exp().float().cpu().numpy()
+                out[rows, k] = log_p.exp().cpu().numpy()
         return out

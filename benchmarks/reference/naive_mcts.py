@@ -24,7 +24,7 @@ from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig
 from staghunt_env.observe import observe
 from staghunt_env.parallel import SNAPSHOT_FORMAT
 from staghunt_env.spec import NUM_ACTIONS
-from tom_agents.padding import padded_forward
+from tom_agents.inference import padded_forward
 from tom_agents.search import SearchSettings, stream_uniforms, tree_seeds
 
 

@@ -26,7 +26,7 @@ from ..search import SearchSettings
 from .learning import train_opponent
 from .networks import PlannerNetworks
 from .options import PlannerOptions, check_option_names, check_shared_options
-from .seat import Seat
+from .seat import Look, Seat, perceive_all
 from .stag_hunt_step import search_decisions
 
 CHECKPOINT_KIND = checkpoints.PLANNER
@@ -124,12 +124,18 @@ class PlannerAgent:
 
     def prepare(self, observation, info, joint_actions=None) -> Decision | None:
         """Perceive and update beliefs; returns the decision to search (None: act at random)."""
+        return prepare_all([self], [observation], [info], [joint_actions])[0]
+
+    def _look(self, observation, info, joint_actions) -> tuple[Look, np.ndarray]:
         if self.seat.focal < 0:
             raise RuntimeError("call reset(agent_id) before act()")
         grid, mask = check_observation(self.config, observation)
         if "t" not in info:
             raise ValueError("info must carry the time step 't' (as the stag hunt env gives it)")
-        state = self.seat.perceive(grid, int(info["t"]), self.networks.opponents, joint_actions)
+        return self.seat.look(grid, int(info["t"]), joint_actions), mask
+
+    def _decide(self, state: GameState, mask: np.ndarray) -> Decision | None:
+        """Sample the co-players' goals of each tree from the beliefs (None: no prey left)."""
         if not (state.stag_alive.any() or state.hare_alive.any()):
             return None
         u = self.rng.random((self.options.num_trees, self.seat.num_coplayers))
@@ -212,6 +218,23 @@ class PlannerAgent:
         self.seat.goal_counts = np.asarray(data["goal_counts"], dtype=np.float64)
 
 
+def prepare_all(
+    agents: Sequence[PlannerAgent],
+    observations: Sequence[Mapping[str, Any]],
+    infos: Sequence[Mapping[str, Any]],
+    joint_actions: Sequence[Sequence[int] | None],
+) -> list[Decision | None]:
+    """Many agents' :meth:`PlannerAgent.prepare` at once: perception makes one opponent-model
+    call per network for all of them (:func:`~.seat.perceive_all`)."""
+    looks = [a._look(o, i, j) for a, o, i, j in zip(agents, observations, infos, joint_actions)]
+    states = perceive_all(
+        [a.seat for a in agents],
+        [look for look, _ in looks],
+        [a.networks.opponents for a in agents],
+    )
+    return [a._decide(state, mask) for a, state, (_, mask) in zip(agents, states, looks)]
+
+
 def act_batch(
     agents: Sequence[PlannerAgent],
     observations: Sequence[Mapping[str, Any]],
@@ -226,8 +249,8 @@ def act_batch(
     joint_actions = joint_actions or [None] * len(agents)
     actions: list[int | None] = [None] * len(agents)
     groups: dict[SearchSettings, list[tuple[int, Decision]]] = {}
-    for i, (agent, obs, info) in enumerate(zip(agents, observations, infos)):
-        decision = agent.prepare(obs, info, joint_actions[i])
+    prepared = prepare_all(agents, observations, infos, joint_actions)
+    for i, (agent, obs, decision) in enumerate(zip(agents, observations, prepared)):
         if decision is None:
             actions[i] = agent.act_at_random(np.asarray(obs["action_mask"]))
         else:

@@ -11,9 +11,9 @@ import torch
 from staghunt_env import StagHuntConfig
 
 from ..devices import resolve_device
+from ..inference import InferenceNet
 from ..nets import PolicyValueNet
 from ..opponents import LearnedOpponents, OpponentModel, ScriptedOpponents, UniformOpponents
-from ..padding import padded_forward
 from .options import PlannerOptions
 
 
@@ -37,6 +37,7 @@ class PlannerNetworks:
             self.policy_value = PolicyValueNet(env_config, options.channels, options.hidden)
             self.opponents = self._make_opponents()
         self.policy_value.to(self.device)
+        self.policy_value_inference = InferenceNet(self.policy_value, options.inference)
         self.optimizer = torch.optim.Adam(self.policy_value.parameters(), lr=options.lr)
 
     def _make_opponents(self) -> OpponentModel:
@@ -52,6 +53,7 @@ class PlannerNetworks:
             lr=opts.opponent_lr,
             channels=opts.channels,
             hidden=opts.hidden,
+            inference=opts.inference,
         )
 
     @property
@@ -90,8 +92,7 @@ class PlannerNetworks:
         self, grids: np.ndarray, t: np.ndarray, masks: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """(priors (M, 7), values (M,)) from the policy-value net, for the search."""
-        log_pi, v = padded_forward(
-            self.policy_value,
+        log_pi, v = self.policy_value_inference(
             torch.from_numpy(np.ascontiguousarray(grids)).to(self.device),
             torch.from_numpy(np.asarray(t)).to(self.device),
             torch.from_numpy(np.ascontiguousarray(masks)).to(self.device),

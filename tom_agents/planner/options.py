@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..inference import InferenceSettings
 from ..search import SearchSettings
 from ..value_types import check_fields
 
 OPPONENT_MODELS = ("learned", "scripted", "goal_free", "uniform")
 NETWORK_OPTIONS = ("opponent_model", "channels", "hidden")  # the shape of the networks
 # options fixed when the networks, opponent models and optimisers are built (followers share them)
-SHARED_OPTIONS = (*NETWORK_OPTIONS, "lr", "opponent_lr", "scripted_epsilon")
+SHARED_OPTIONS = (
+    *NETWORK_OPTIONS,
+    "lr",
+    "opponent_lr",
+    "scripted_epsilon",
+    "inference_dtype",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +44,7 @@ class PlannerOptions:
     scripted_epsilon: float = 0.05
     channels: tuple[int, int, int] = (16, 32, 32)
     hidden: int = 512
+    inference_dtype: str = "float32"  # or "bfloat16": how the search evaluates the networks
 
     def __post_init__(self) -> None:
         check_fields(self)  # integers are integers, floats finite, flags true or false
@@ -48,6 +56,7 @@ class PlannerOptions:
             raise ValueError(f"belief_discount must be in [0, 1], got {self.belief_discount}")
         if self.beta < 0:
             raise ValueError(f"beta must be >= 0, got {self.beta}")
+        _ = self.inference  # validates the dtype
         _ = self.search  # validates the search settings now, not at the first decision
 
     @property
@@ -55,6 +64,11 @@ class PlannerOptions:
         """The search part of these options (the fields both share by name)."""
         names = [f.name for f in dataclasses.fields(SearchSettings)]
         return SearchSettings(**{name: getattr(self, name) for name in names})
+
+    @property
+    def inference(self) -> InferenceSettings:
+        """How the search evaluates the networks (:mod:`tom_agents.inference`)."""
+        return InferenceSettings(self.inference_dtype)
 
     @classmethod
     def from_dict(cls, values: dict) -> PlannerOptions:

@@ -9,6 +9,7 @@ with their realised goals for opponent-model learning.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,37 @@ from .. import beliefs
 from ..opponents import OpponentModel
 from ..perception import explain_transition, state_from_observation
 from .learning import OpponentStep
+
+
+@dataclasses.dataclass
+class Look:
+    """One observation, read but not yet taken in: the state it shows, the co-players' views and
+    masks in it, and (after the first step) ``explain_transition``'s evidence of their moves."""
+
+    state: GameState
+    grid: np.ndarray
+    t: int
+    views: np.ndarray
+    masks: np.ndarray
+    evidence: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+
+
+def perceive_all(
+    seats: Sequence[Seat], looks: Sequence[Look], models: Sequence[OpponentModel]
+) -> list[GameState]:
+    """Take in many seats' observations with one ``probs`` call per opponent model (one forward
+    per network for all the seats that share it, not one per seat)."""
+    probs: list[np.ndarray | None] = [None] * len(seats)
+    groups: dict[int, list[int]] = {}
+    for i, (seat, look) in enumerate(zip(seats, looks)):
+        if seat.needs_likelihoods(look):
+            groups.setdefault(id(models[i]), []).append(i)
+    for members in groups.values():
+        views, t, masks = zip(*(seats[i].likelihood_inputs for i in members))
+        out = models[members[0]].probs(np.stack(views), np.array(t), np.stack(masks))
+        for row, i in enumerate(members):
+            probs[i] = out[row]
+    return [seat.take(look, p) for seat, look, p in zip(seats, looks, probs)]
 
 
 class Seat:
@@ -54,38 +86,45 @@ class Seat:
         n = self.config.num_players
         return (self.focal + np.arange(1, n)) % n
 
-    def perceive(
-        self,
-        grid: np.ndarray,
-        t: int,
-        opponents: OpponentModel,
-        joint_actions: Sequence[int] | None = None,
-    ) -> GameState:
-        """Take in one observation; returns the game state it shows (a batch of one)."""
+    def look(self, grid: np.ndarray, t: int, joint_actions: Sequence[int] | None = None) -> Look:
+        """The first half of perceiving an observation: what it shows, nothing changed yet."""
         state = state_from_observation(self.config, grid, t, self.focal, self.first_hunt)
         obs, masks = observe(state)
         seats = self.coplayers
+        evidence = None
         if self.previous is not None:
             true = None if joint_actions is None else np.asarray(joint_actions)[seats]
-            self._perceive_step(grid, true, t, opponents)
-            state.first_hunt[0] = self.first_hunt
-        self.previous = (grid.copy(), t, obs[0, seats], masks[0, seats])
-        self.belief_log.append(self.belief.copy())
-        return state
+            evidence = explain_transition(self.previous[0], grid, true)
+        return Look(state, grid, t, obs[0, seats], masks[0, seats], evidence)
 
-    def _perceive_step(self, grid, true_actions, t: int, opponents: OpponentModel) -> None:
-        prev_grid, prev_t, prev_views, prev_masks = self.previous
-        explains, observed, caught = explain_transition(prev_grid, grid, true_actions)
-        if self.goal_conditioned:
-            probs = opponents.probs(prev_views[None], np.array([prev_t]), prev_masks[None])[0]
-            likelihood = (probs * explains[:, None, :]).sum(-1)  # (K, G)
-            likelihood[~observed] = 1.0
-            self.belief = beliefs.bayes_update(self.belief, likelihood, self.prior)
-        for k in np.flatnonzero(observed):
-            self.trajectories[k].append((prev_views[k], prev_t, prev_masks[k], explains[k]))
-        self._record_catches(caught)
-        if (caught >= 0).any() and self.first_hunt < 0:
-            self.first_hunt = t
+    @property
+    def likelihood_inputs(self) -> tuple[np.ndarray, int, np.ndarray]:
+        """(views (K, ...), t, masks (K, 7)) of the previous step, where the opponent model's
+        action probabilities weigh what the co-players were seen to do."""
+        return self.previous[2], self.previous[1], self.previous[3]
+
+    def needs_likelihoods(self, look: Look) -> bool:
+        return self.goal_conditioned and look.evidence is not None
+
+    def take(self, look: Look, probs: np.ndarray | None = None) -> GameState:
+        """The second half: update beliefs (``probs`` (K, G, 7): the opponent model at the
+        previous step, when :meth:`needs_likelihoods`) and records; returns the game state."""
+        if look.evidence is not None:
+            explains, observed, caught = look.evidence
+            if self.goal_conditioned:
+                likelihood = (probs * explains[:, None, :]).sum(-1)  # (K, G)
+                likelihood[~observed] = 1.0
+                self.belief = beliefs.bayes_update(self.belief, likelihood, self.prior)
+            prev_views, prev_t, prev_masks = self.likelihood_inputs
+            for k in np.flatnonzero(observed):
+                self.trajectories[k].append((prev_views[k], prev_t, prev_masks[k], explains[k]))
+            self._record_catches(caught)
+            if (caught >= 0).any() and self.first_hunt < 0:
+                self.first_hunt = look.t
+            look.state.first_hunt[0] = self.first_hunt
+        self.previous = (look.grid.copy(), look.t, look.views, look.masks)
+        self.belief_log.append(self.belief.copy())
+        return look.state
 
     def _record_catches(self, caught: np.ndarray) -> None:
         for k in np.flatnonzero((caught >= 0) & (self.realised < 0)):

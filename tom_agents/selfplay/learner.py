@@ -8,7 +8,7 @@ from collections import deque
 import numpy as np
 import torch
 
-from ..padding import padded_forward
+from ..inference import padded_forward
 from ..planner import PlannerAgent
 
 

@@ -1,0 +1,95 @@
+"""How the search evaluates a network: its number format and its batch padding.
+
+Training keeps fp32 weights. The search evaluates through an :class:`InferenceNet`, which runs
+either the module itself (``float32``: exactly what training sees) or a copy of it cast to
+``bfloat16``, rebuilt whenever the weights change (every optimiser step and ``load_state_dict``
+bumps the parameters' version counters, which key the copy).
+
+bf16 pays on CPUs with AVX512-BF16 or AMX (2x the fp32 matmul rate on this project's CPU
+machines) and on GPUs; elsewhere torch emulates it slowly. The agreement of bf16 and fp32
+decisions, and self-play reward with each, are measured in ``benchmarks/inference_precision.py``.
+
+Padding: on the CPU, torch computes batches of 1 to 3 rows by other kernels (matrix-vector
+paths) than larger batches, so the same input can come out different in the last bits. The
+planner's promise that B decisions searched together equal each searched alone needs row results
+that do not depend on the batch, so small batches are padded with zero rows to ``MIN_ROWS``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import warnings
+from typing import Any
+
+import torch
+
+MIN_ROWS = 8
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+@dataclasses.dataclass(frozen=True)
+class InferenceSettings:
+    """``dtype``: ``float32`` (the module itself) or ``bfloat16`` (a copy)."""
+
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:
+            raise ValueError(f"inference dtype must be one of {tuple(DTYPES)}, got {self.dtype!r}")
+
+
+def padded_forward(module: Any, *inputs: torch.Tensor) -> Any:
+    """``module(*inputs)`` with the leading (batch) dimension padded to at least MIN_ROWS."""
+    rows = inputs[0].shape[0]
+    if rows >= MIN_ROWS:
+        return module(*inputs)
+    padded = [torch.cat([x, x.new_zeros((MIN_ROWS - rows, *x.shape[1:]))]) for x in inputs]
+    out = module(*padded)
+    if isinstance(out, tuple):
+        return tuple(o[:rows] for o in out)
+    return out[:rows]
+
+
+def bf16_supported() -> bool:
+    """Whether this CPU computes bf16 natively (oneDNN's check); GPUs are assumed to."""
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+class InferenceNet:
+    """Evaluates ``module`` for the search under ``settings``; outputs are fp32."""
+
+    def __init__(self, module: torch.nn.Module, settings: InferenceSettings) -> None:
+        self.module = module
+        self.settings = settings
+        self._copy: torch.nn.Module | None = None
+        self._key: tuple | None = None
+        if settings.dtype == "bfloat16" and not bf16_supported():
+            warnings.warn(
+                "inference dtype bfloat16: this CPU has no native bf16 (AVX512-BF16 or AMX), "
+                "so torch emulates it and the search will be slower than in float32",
+                stacklevel=2,
+            )
+
+    def _version(self) -> tuple:
+        return tuple((p.data_ptr(), p._version) for p in self.module.parameters())
+
+    def _current(self) -> torch.nn.Module:
+        """The module to run: itself in fp32, else its copy in the inference dtype (rebuilt if
+        the weights changed since it was made)."""
+        if self.settings.dtype == "float32":
+            return self.module
+        key = self._version()
+        if key != self._key:
+            net = copy.deepcopy(self.module).to(DTYPES[self.settings.dtype]).eval()
+            for p in net.parameters():
+                p.requires_grad_(False)
+            self._copy, self._key = net, key
+        return self._copy
+
+    @torch.inference_mode()
+    def __call__(self, *inputs: torch.Tensor) -> Any:
+        out = padded_forward(self._current(), *inputs)
+        if isinstance(out, tuple):
+            return tuple(o.float() for o in out)
+        return out.float()
