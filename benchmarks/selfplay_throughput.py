@@ -166,7 +166,8 @@ def main() -> None:
         + (f" --preset {args.preset}" if args.preset != "paper" else "")
     )
     print(
-        f"budget: {budget[0]} trees x {budget[1]} simulations, 4 players, 8x8, {args.games} games"
+        f"preset {args.preset}: {budget['num_trees']} trees x {budget['num_simulations']} "
+        f"simulations, {args.games} games at once, networks on {args.device}"
     )
     with cpu_burner() if args.busy else contextlib.nullcontext():
         rates = {s.name: [] for s in setups}

@@ -179,7 +179,7 @@ def test_selfplay_config_round_trips_through_toml_and_json_with_nested_planner(t
 
 def test_selfplay_config_checks_types_from_python_too():
     assert SelfPlayConfig(planner={"num_simulations": 4}).planner == PlannerOptions(
-        num_simulations=4, learn_opponents=False
+        num_simulations=4, learn_opponents=False, inference_dtype="auto"
     )
     with pytest.raises(ValueError, match="share_networks must be true or false"):
         SelfPlayConfig(share_networks="no")

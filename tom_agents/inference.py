@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import warnings
 from typing import Any
 
@@ -30,13 +31,16 @@ DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 @dataclasses.dataclass(frozen=True)
 class InferenceSettings:
-    """``dtype``: ``float32`` (the module itself) or ``bfloat16`` (a copy)."""
+    """``dtype``: ``float32`` (the module itself), ``bfloat16`` (a copy), or ``auto``: bfloat16
+    where it is native (a GPU, a CPU with AVX512-BF16 or AMX), else float32."""
 
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
-        if self.dtype not in DTYPES:
-            raise ValueError(f"inference dtype must be one of {tuple(DTYPES)}, got {self.dtype!r}")
+        if self.dtype not in (*DTYPES, "auto"):
+            raise ValueError(
+                f"inference dtype must be one of {(*DTYPES, 'auto')}, got {self.dtype!r}"
+            )
 
 
 def padded_forward(module: Any, *inputs: torch.Tensor) -> Any:
@@ -51,6 +55,7 @@ def padded_forward(module: Any, *inputs: torch.Tensor) -> Any:
     return out[:rows]
 
 
+@functools.cache
 def bf16_supported() -> bool:
     """Whether this CPU computes bf16 natively (oneDNN's check); GPUs are assumed to."""
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
@@ -64,7 +69,8 @@ class InferenceNet:
         self.settings = settings
         self._copy: torch.nn.Module | None = None
         self._key: tuple | None = None
-        if settings.dtype == "bfloat16" and not bf16_supported():
+        on_gpu = next(module.parameters()).is_cuda
+        if settings.dtype == "bfloat16" and not (on_gpu or bf16_supported()):
             warnings.warn(
                 "inference dtype bfloat16: this CPU has no native bf16 (AVX512-BF16 or AMX), "
                 "so torch emulates it and the search will be slower than in float32",
@@ -74,14 +80,21 @@ class InferenceNet:
     def _version(self) -> tuple:
         return tuple((p.data_ptr(), p._version) for p in self.module.parameters())
 
-    def _current(self) -> torch.nn.Module:
+    def dtype(self, on_gpu: bool) -> str:
+        """The dtype evaluated in (``auto`` resolved for where the module is now)."""
+        if self.settings.dtype == "auto":
+            return "bfloat16" if on_gpu or bf16_supported() else "float32"
+        return self.settings.dtype
+
+    def _current(self, on_gpu: bool) -> torch.nn.Module:
         """The module to run: itself in fp32, else its copy in the inference dtype (rebuilt if
         the weights changed since it was made)."""
-        if self.settings.dtype == "float32":
+        dtype = self.dtype(on_gpu)
+        if dtype == "float32":
             return self.module
         key = self._version()
         if key != self._key:
-            net = copy.deepcopy(self.module).to(DTYPES[self.settings.dtype]).eval()
+            net = copy.deepcopy(self.module).to(DTYPES[dtype]).eval()
             for p in net.parameters():
                 p.requires_grad_(False)
             self._copy, self._key = net, key
@@ -89,7 +102,7 @@ class InferenceNet:
 
     @torch.inference_mode()
     def __call__(self, *inputs: torch.Tensor) -> Any:
-        out = padded_forward(self._current(), *inputs)
+        out = padded_forward(self._current(inputs[0].is_cuda), *inputs)
         if isinstance(out, tuple):
             return tuple(o.float() for o in out)
         return out.float()

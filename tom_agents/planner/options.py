@@ -44,7 +44,8 @@ class PlannerOptions:
     scripted_epsilon: float = 0.05
     channels: tuple[int, int, int] = (16, 32, 32)
     hidden: int = 512
-    inference_dtype: str = "float32"  # or "bfloat16": how the search evaluates the networks
+    # how the search evaluates the networks: "float32", "bfloat16" or "auto" (bf16 where native)
+    inference_dtype: str = "float32"
 
     def __post_init__(self) -> None:
         check_fields(self)  # integers are integers, floats finite, flags true or false

@@ -33,7 +33,10 @@ PRESETS = ("quick", "paper")
 THREADS = ("torch_threads", "numba_threads")
 OPPONENT_MODELS = ("learned", "goal_free", "uniform")  # HOP, direct-OM, plain MCTS
 # The players' own opponent-model learning is off: the trainer trains the models between iterations.
-DEFAULT_PLANNER = PlannerOptions(learn_opponents=False)
+# bf16 where native: decisions agree with fp32 in 97-99% and self-play reward is unchanged
+# (benchmarks/inference_precision.py); the quick preset's small networks stay in fp32, where
+# bf16 does not pay at their batch sizes (benchmarks/forward_rates.py).
+DEFAULT_PLANNER = PlannerOptions(learn_opponents=False, inference_dtype="auto")
 
 
 @dataclasses.dataclass
@@ -167,6 +170,7 @@ def preset(name: str) -> SelfPlayConfig:
                 opponent_minibatch=128,
                 channels=(8, 16, 16),
                 hidden=128,
+                inference_dtype="float32",
             ),
             num_games=16,
             iterations=60,
