@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import io
 import json
 import shutil
@@ -47,6 +48,10 @@ SIZES = {
 }
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _digest(game: dict) -> str:
+    return hashlib.sha256(json.dumps(game, sort_keys=True).encode()).hexdigest()[:8]
 
 
 def arguments(description: str) -> argparse.Namespace:
@@ -89,11 +94,22 @@ PLANNERS = {
 PPOS = {"ppo": (False, 0), "ppo_selfish": (False, 1), "ppo_prosocial": (True, 1)}
 
 
-def prepare(size_name: str, cache: Path, retrain: bool = False) -> tuple[dict[str, str], dict]:
+def prepare(
+    size_name: str,
+    cache: Path,
+    retrain: bool = False,
+    game: dict | None = None,
+    names: tuple[str, ...] | None = None,
+) -> tuple[dict[str, str], dict]:
     """Agent specs by benchmark name (``checkpoint:PATH``/``ppo:PATH``), and the seconds each
-    took to train (recorded in ``timings.json`` when it was trained, so cached runs report it)."""
+    took to train (recorded in ``timings.json`` when it was trained, so cached runs report it).
+
+    ``game``: the env keywords to train on instead of the quick game (its own cache folder);
+    ``names``: only these agents."""
     size = SIZES[size_name]
-    root = cache / size_name
+    root = cache / size_name if game is None else cache / f"{size_name}_game_{_digest(game)}"
+    game = GAME if game is None else game
+    wanted = set(PLANNERS) | set(PPOS) if names is None else set(names)
     if retrain and root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -113,6 +129,8 @@ def prepare(size_name: str, cache: Path, retrain: bool = False) -> tuple[dict[st
 
     specs = {}
     for name, (opponent_model, seed) in PLANNERS.items():
+        if name not in wanted:
+            continue
         config = load_config(
             "quick",
             overrides=[
@@ -123,6 +141,7 @@ def prepare(size_name: str, cache: Path, retrain: bool = False) -> tuple[dict[st
                 f"iterations={size.selfplay_iterations}",
                 "eval_episodes=0",
                 "progress=false",
+                *(f"env.{key}={json.dumps(value)}" for key, value in game.items()),
             ],
         )
         trained(
@@ -132,9 +151,11 @@ def prepare(size_name: str, cache: Path, retrain: bool = False) -> tuple[dict[st
         )
         specs[name] = f"checkpoint:{selfplay_checkpoint.list_checkpoints(config.run_dir)[-1]}"
     for name, (prosocial, seed) in PPOS.items():
+        if name not in wanted:
+            continue
         config = PPOConfig(
             out=str(root / "ppo" / f"{name}.safetensors"),
-            env=GAME,
+            env=game,
             prosocial=prosocial,
             total_timesteps=size.ppo_timesteps,
             seed=seed,

@@ -78,13 +78,24 @@ def make_agent(
     seed: int | None = None,
     device: str = "auto",
     checkpoint: str | None = None,
+    pretrained: bool = False,
     **options: Any,
 ) -> Agent:
     """Build an agent for games of ``env_config`` (a config or its keywords).
 
     ``name``: a registered name, an installed plug-in's name or ``module:factory``.
     ``device`` and ``checkpoint`` reach the factory only when set (scripted agents take neither).
+    ``pretrained``: the trained agent shipped with the package (:mod:`tom_agents.pretrained`),
+    for the game it was trained on only; ``options`` then change how it plays.
     """
+    if pretrained:
+        from .loading import load_agent
+        from .pretrained import checkpoint_for
+
+        if checkpoint is not None:
+            raise ValueError("pass pretrained=True or a checkpoint, not both")
+        path = checkpoint_for(name, config_from(env_config))
+        return check_agent(load_agent(path, seed=seed, device=device, **options), name)
     factory = agent_factory(name)
     if device != "auto":
         options["device"] = device

@@ -199,9 +199,19 @@ class PlannerAgent:
             "goal_counts": self.seat.goal_counts,
         }
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write a checkpoint atomically, in the safe format (:mod:`tom_agents.checkpoints`)."""
-        checkpoints.save(path, CHECKPOINT_KIND, self.state_dict())
+    def save(self, path: str | os.PathLike, optimizers: bool = True) -> None:
+        """Write a checkpoint atomically, in the safe format (:mod:`tom_agents.checkpoints`).
+
+        ``optimizers=False`` leaves out the optimisers' moments (a third of the size of an agent
+        that is to play, not to train on: loading it starts them afresh)."""
+        state = self.state_dict()
+        if not optimizers:
+            fresh = PlannerNetworks(self.config, self.options, 0, "cpu")
+            state["networks"]["optimizer"] = fresh.optimizer.state_dict()
+            state["networks"]["opponent_optimizers"] = [
+                o.state_dict() for o in fresh.opponent_optimizers
+            ]
+        checkpoints.save(path, CHECKPOINT_KIND, state)
 
     def load(self, path: str | os.PathLike) -> None:
         """Load a planner checkpoint of this game and network shape, or raise a ValueError."""
