@@ -190,12 +190,13 @@ class PlannerAgent:
 
     # ------------------------------------------------------------------ checkpoints
 
-    def state_dict(self) -> dict[str, Any]:
-        """The networks, options, game and goal counts, as tensors and plain data."""
+    def state_dict(self, moments: bool = True) -> dict[str, Any]:
+        """The networks, options, game and goal counts, as tensors and plain data
+        (``moments=False``: without the optimisers' running moments)."""
         return {
             "env_config": self.config.to_dict(),
             "options": dataclasses.asdict(self.options),
-            "networks": self.networks.state_dict(),
+            "networks": self.networks.state_dict(moments),
             "goal_counts": self.seat.goal_counts,
         }
 
@@ -204,14 +205,7 @@ class PlannerAgent:
 
         ``optimizers=False`` leaves out the optimisers' moments (a third of the size of an agent
         that is to play, not to train on: loading it starts them afresh)."""
-        state = self.state_dict()
-        if not optimizers:
-            fresh = PlannerNetworks(self.config, self.options, 0, "cpu")
-            state["networks"]["optimizer"] = fresh.optimizer.state_dict()
-            state["networks"]["opponent_optimizers"] = [
-                o.state_dict() for o in fresh.opponent_optimizers
-            ]
-        checkpoints.save(path, CHECKPOINT_KIND, state)
+        checkpoints.save(path, CHECKPOINT_KIND, self.state_dict(moments=optimizers))
 
     def load(self, path: str | os.PathLike) -> None:
         """Load a planner checkpoint of this game and network shape, or raise a ValueError."""

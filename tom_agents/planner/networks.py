@@ -99,13 +99,21 @@ class PlannerNetworks:
         )
         return log_pi.exp().double().cpu().numpy(), v.double().cpu().numpy()
 
-    def state_dict(self) -> dict[str, Any]:
-        """Every weight and optimiser state, as tensors and plain data (for ``checkpoints.save``)."""
+    def state_dict(self, moments: bool = True) -> dict[str, Any]:
+        """Every weight and optimiser state, as tensors and plain data (for ``checkpoints.save``).
+
+        ``moments=False`` leaves out the optimisers' running moments (their settings stay):
+        loading such a state starts them afresh, as a new optimiser would."""
+
+        def optimizer(o: torch.optim.Optimizer) -> dict[str, Any]:
+            state = o.state_dict()
+            return state if moments else {**state, "state": {}}
+
         return {
             "policy_value": self.policy_value.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": optimizer(self.optimizer),
             "opponents": [net.state_dict() for net in self.opponent_nets],
-            "opponent_optimizers": [o.state_dict() for o in self.opponent_optimizers],
+            "opponent_optimizers": [optimizer(o) for o in self.opponent_optimizers],
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
