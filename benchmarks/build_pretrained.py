@@ -23,6 +23,7 @@ from benchmarks import trained_agents
 from staghunt_env import StagHuntConfig
 from tom_agents.atomic import atomic_write
 from tom_agents.loading import load_planners
+from tom_agents.planner import HOP_PLUS
 from tom_agents.pretrained import FOLDER, MANIFEST
 
 SHIPPED = ("hop", "direct_om", "mcts", "ppo", "ppo_prosocial")
@@ -58,6 +59,7 @@ def main() -> None:
             "trained_by": how,
             "train_seconds": round(timings[name], 1),
         }
+    agents["hop_plus"] = {**agents["hop"], "options": HOP_PLUS}  # hop's networks, planning anew
     manifest = {
         "command": COMMAND,
         "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),

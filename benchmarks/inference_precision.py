@@ -90,9 +90,9 @@ def agreement(owner, other, budget, decisions: int, seed: int) -> tuple[int, int
             searched = [(a, d) for a, d in zip(live, prepared) if d is not None]
             actions = {a: players[a].act_at_random(observations[a]["action_mask"]) for a in live}
             if searched:
-                q = {}
+                results = {}
                 for name, nets in (("reference", owner.networks), ("compared", other.networks)):
-                    q[name] = search_decisions(
+                    results[name] = search_decisions(
                         config,
                         players[live[0]].options.search,
                         GameState.concatenate([d.state for _, d in searched]),
@@ -101,13 +101,16 @@ def agreement(owner, other, budget, decisions: int, seed: int) -> tuple[int, int
                         np.array([d.seed for _, d in searched], dtype=np.uint64),
                         nets.evaluate_policy_value,
                         nets.opponents,
-                    ).q
+                    )
+                q = {name: result.q for name, result in results.items()}
                 for j, (a, d) in enumerate(searched):
                     legal = np.where(d.mask > 0, 0.0, -np.inf)
                     greedy = [int(np.argmax(legal + q[k][j].mean(0))) for k in q]
                     same += greedy[0] == greedy[1]
                     total += 1
-                    actions[a] = players[a].finish(d, q["reference"][j])
+                    actions[a] = players[a].finish(
+                        d, q["reference"][j], results["reference"].visits[j]
+                    )
             observations, _, _, _, infos = env.step(actions)
         episode += 1
     return same, total

@@ -9,7 +9,7 @@ from functools import partial
 from . import _requirements  # noqa: F401  (first: names the missing extra before torch fails)
 from .agents.scripted import NearestPreyAgent, RandomAgent
 from .loading import load_agent
-from .planner import PlannerAgent, PlannerOptions, act_batch
+from .planner import HOP_PLUS, PlannerAgent, PlannerOptions, act_batch
 from .registry import Agent, make_agent, register_agent, registered_agents
 from .runner import note_catches
 
@@ -18,6 +18,7 @@ register_agent("nearest_stag", partial(NearestPreyAgent, goals=("stag",)))
 register_agent("nearest_hare", partial(NearestPreyAgent, goals=("hare",)))
 register_agent("nearest_prey", NearestPreyAgent)
 register_agent("hop", PlannerAgent)
+register_agent("hop_plus", partial(PlannerAgent, **HOP_PLUS))
 register_agent("direct_om", partial(PlannerAgent, opponent_model="goal_free"))
 register_agent("mcts", partial(PlannerAgent, opponent_model="uniform"))
 

@@ -90,11 +90,12 @@ def make_agent(
     """
     if pretrained:
         from .loading import load_agent
-        from .pretrained import checkpoint_for
+        from .pretrained import checkpoint_for, options_for
 
         if checkpoint is not None:
             raise ValueError("pass pretrained=True or a checkpoint, not both")
         path = checkpoint_for(name, config_from(env_config))
+        options = {**options_for(name), **options}
         return check_agent(load_agent(path, seed=seed, device=device, **options), name)
     factory = agent_factory(name)
     if device != "auto":

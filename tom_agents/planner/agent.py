@@ -3,7 +3,8 @@
 Per decision: perceive the co-players' last actions and update the goal beliefs (the
 :class:`~.seat.Seat`), sample co-player goals per tree from the beliefs, search
 (:func:`~.stag_hunt_step.search_decisions`), average the root Q over the trees and act by
-softmax(beta * Q). Across episodes: discounted goal counts give the next episode's prior, and the
+softmax(beta * Q) (SPEC; the options ``greedy``, ``root_value`` and ``leaf_value`` change this,
+as the ``hop_plus`` variant does: :data:`HOP_PLUS`). Across episodes: discounted goal counts give the next episode's prior, and the
 learned opponent models train on hindsight-labelled trajectories (:mod:`~.learning`).
 """
 
@@ -30,6 +31,11 @@ from .seat import Look, Seat, perceive_all
 from .stag_hunt_step import search_decisions
 
 CHECKPOINT_KIND = checkpoints.PLANNER
+
+# the planner options of ``hop_plus``: HOP whose decisions count what its search finds (each kept
+# by an ablation in benchmarks/results/hop_diagnosis.md): greedy on W / N pooled over the trees,
+# leaves valued by goal-directed rollouts under the trees' sampled co-player goals
+HOP_PLUS = {"greedy": True, "root_value": "mean", "leaf_value": "rollout"}
 
 
 @dataclasses.dataclass
@@ -64,7 +70,7 @@ class PlannerAgent:
         self.networks = PlannerNetworks(
             env_config, self.options, int(self.rng.integers(2**63)), device
         )
-        self.seat = Seat(env_config, self.networks.goal_conditioned)
+        self.seat = _seat(self.networks, self.options)
         self.opponent_losses: list[float] = []
         if checkpoint is not None:
             self.load(checkpoint)
@@ -78,7 +84,7 @@ class PlannerAgent:
         agent.options = options
         agent.rng = np.random.default_rng(seed)
         agent.networks = networks
-        agent.seat = Seat(networks.config, networks.goal_conditioned)
+        agent.seat = _seat(networks, options)
         agent.opponent_losses = []
         return agent
 
@@ -143,15 +149,17 @@ class PlannerAgent:
         seed = np.uint64(self.rng.integers(0, 2**63))
         return Decision(state=state, goals=goals, seed=seed, mask=mask)
 
-    def finish(self, decision: Decision, q: np.ndarray) -> int:
-        """Average the trees' root Q, act by softmax(beta * Q) (argmax when greedy)."""
+    def finish(self, decision: Decision, q: np.ndarray, visits: np.ndarray) -> int:
+        """Value the root actions (q, visits: (trees, 7)), act by softmax(beta * value), or
+        greedily with ties broken at random."""
         legal = decision.mask > 0
-        q_avg = q.mean(0)
-        logits = np.where(legal, self.options.beta * (q_avg - q_avg[legal].max()), -np.inf)
+        value = root_values(q, visits, self.options.root_value)
+        best = value[legal].max()
+        logits = np.where(legal, self.options.beta * (value - best), -np.inf)
         pi = np.exp(logits)
         pi /= pi.sum()
         if self.options.greedy:
-            action = int(np.flatnonzero(legal)[np.argmax(q_avg[legal])])
+            action = int(self.rng.choice(np.flatnonzero(legal & (value >= best))))
         else:
             action = int(self.rng.choice(len(pi), p=pi))
         grid, t = self.seat.previous[:2]
@@ -222,6 +230,21 @@ class PlannerAgent:
         self.seat.goal_counts = np.asarray(data["goal_counts"], dtype=np.float64)
 
 
+def root_values(q: np.ndarray, visits: np.ndarray, kind: str = "q") -> np.ndarray:
+    """(7,) the value of each root action from the trees' (trees, 7) Q and visits: "q" SPEC's
+    Q = W / (1 + N) averaged over the trees; "mean" W / N pooled over them (-inf: unvisited)."""
+    if kind == "q":
+        return q.mean(0)
+    n = visits.sum(0)
+    return np.where(n > 0, (q * (1 + visits)).sum(0) / np.maximum(n, 1), -np.inf)
+
+
+def _seat(networks: PlannerNetworks, options: PlannerOptions) -> Seat:
+    return Seat(
+        networks.config, networks.goal_conditioned, options.episode_prior, options.bayes_update
+    )
+
+
 def prepare_all(
     agents: Sequence[PlannerAgent],
     observations: Sequence[Mapping[str, Any]],
@@ -252,14 +275,15 @@ def act_batch(
     """
     joint_actions = joint_actions or [None] * len(agents)
     actions: list[int | None] = [None] * len(agents)
-    groups: dict[SearchSettings, list[tuple[int, Decision]]] = {}
+    groups: dict[tuple[SearchSettings, str], list[tuple[int, Decision]]] = {}
     prepared = prepare_all(agents, observations, infos, joint_actions)
     for i, (agent, obs, decision) in enumerate(zip(agents, observations, prepared)):
         if decision is None:
             actions[i] = agent.act_at_random(np.asarray(obs["action_mask"]))
         else:
-            groups.setdefault(agent.options.search, []).append((i, decision))
-    for settings, members in groups.items():
+            key = (agent.options.search, agent.options.leaf_value)
+            groups.setdefault(key, []).append((i, decision))
+    for (settings, leaf_value), members in groups.items():
         owners: dict[int, PlannerNetworks] = {}
         owner = []
         for i, _ in members:
@@ -276,9 +300,10 @@ def act_batch(
             [n.evaluate_policy_value for n in owners.values()],
             [n.opponents for n in owners.values()],
             owner=np.array(owner),
+            leaf_value=leaf_value,
         )
         for j, (i, decision) in enumerate(members):
-            actions[i] = agents[i].finish(decision, result.q[j])
+            actions[i] = agents[i].finish(decision, result.q[j], result.visits[j])
     return actions
 
 

@@ -9,6 +9,8 @@ from ..search import SearchSettings
 from ..value_types import check_fields
 
 OPPONENT_MODELS = ("learned", "scripted", "goal_free", "uniform")
+ROOT_VALUES = ("q", "mean")  # what the decision ranks actions by (see PlannerOptions)
+LEAF_VALUES = ("net", "rollout")  # how the search values a new leaf
 NETWORK_OPTIONS = ("opponent_model", "channels", "hidden")  # the shape of the networks
 # options fixed when the networks, opponent models and optimisers are built (followers share them)
 SHARED_OPTIONS = (
@@ -30,8 +32,16 @@ class PlannerOptions:
     c_puct: float = SearchSettings.c_puct
     gamma: float = SearchSettings.gamma
     beta: float = 2.0
-    greedy: bool = False
+    greedy: bool = False  # argmax (ties broken at random) instead of sampling softmax(beta * value)
+    # the decision's value of each root action: "q" SPEC's Q = W / (1 + N) averaged over the
+    # trees; "mean" W / N pooled over the trees (unvisited actions never chosen)
+    root_value: str = "q"
+    # leaves valued by the policy-value net ("net", SPEC) or by goal-directed scripted
+    # rollouts to the episode's end ("rollout", :mod:`~.rollouts`)
+    leaf_value: str = "net"
     belief_discount: float = 0.995
+    episode_prior: bool = True  # False: each episode starts uniform (paper: "without long-term")
+    bayes_update: bool = True  # False: no intra-episode update (beliefs stay the prior)
     dirichlet_noise: bool = SearchSettings.dirichlet_noise
     dirichlet_epsilon: float = SearchSettings.dirichlet_epsilon
     dirichlet_alpha: float = SearchSettings.dirichlet_alpha
@@ -53,6 +63,9 @@ class PlannerOptions:
             raise ValueError(
                 f"opponent_model must be one of {OPPONENT_MODELS}, got {self.opponent_model!r}"
             )
+        for name, allowed in (("root_value", ROOT_VALUES), ("leaf_value", LEAF_VALUES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if not 0.0 <= self.belief_discount <= 1.0:
             raise ValueError(f"belief_discount must be in [0, 1], got {self.belief_discount}")
         if self.beta < 0:

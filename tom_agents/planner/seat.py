@@ -59,9 +59,17 @@ def perceive_all(
 class Seat:
     """Per-player state of a planner: beliefs, perception and the records learning needs."""
 
-    def __init__(self, config: StagHuntConfig, goal_conditioned: bool) -> None:
+    def __init__(
+        self,
+        config: StagHuntConfig,
+        goal_conditioned: bool,
+        episode_prior: bool = True,
+        bayes_update: bool = True,
+    ) -> None:
         self.config = config
         self.goal_conditioned = goal_conditioned
+        self.episode_prior = episode_prior  # False: each episode starts from the uniform prior
+        self.bayes_update = bayes_update  # False: beliefs move only when a goal is realised
         self.num_coplayers = config.num_players - 1
         self.goal_counts = np.zeros((self.num_coplayers, NUM_GOALS))
         self.opponent_buffers: list[list[OpponentStep]] = [[] for _ in range(self.num_coplayers)]
@@ -70,7 +78,8 @@ class Seat:
     def start(self, focal: int) -> None:
         """A new episode as player ``focal``; the goal counts of earlier episodes are kept."""
         self.focal = focal
-        self.prior = beliefs.prior_from_counts(self.goal_counts)
+        counts = self.goal_counts if self.episode_prior else np.zeros_like(self.goal_counts)
+        self.prior = beliefs.prior_from_counts(counts)
         self.belief = self.prior.copy()
         self.realised = np.full(self.num_coplayers, -1)
         self.catch_step = np.full(self.num_coplayers, -1)
@@ -104,14 +113,14 @@ class Seat:
         return self.previous[2], self.previous[1], self.previous[3]
 
     def needs_likelihoods(self, look: Look) -> bool:
-        return self.goal_conditioned and look.evidence is not None
+        return self.goal_conditioned and self.bayes_update and look.evidence is not None
 
     def take(self, look: Look, probs: np.ndarray | None = None) -> GameState:
         """The second half: update beliefs (``probs`` (K, G, 7): the opponent model at the
         previous step, when :meth:`needs_likelihoods`) and records; returns the game state."""
         if look.evidence is not None:
             explains, observed, caught = look.evidence
-            if self.goal_conditioned:
+            if self.needs_likelihoods(look):
                 likelihood = (probs * explains[:, None, :]).sum(-1)  # (K, G)
                 likelihood[~observed] = 1.0
                 self.belief = beliefs.bayes_update(self.belief, likelihood, self.prior)

@@ -4,7 +4,8 @@ A node's embedding is a game state, kept here by (tree, node). Expanding an edge
 co-players' actions from the opponent model under the tree's sampled goals (their distribution
 cached per node: one opponent forward per node, not per expansion), steps the shared rules
 engine on all expanded edges at once and evaluates the new states with one policy-value
-forward per network. Decisions of agents with different networks share the waves: ``owner``
+forward per network (or, with ``leaf_value="rollout"``, values them by goal-directed rollouts:
+:mod:`~.rollouts`). Decisions of agents with different networks share the waves: ``owner``
 says whose networks each decision uses.
 """
 
@@ -25,10 +26,12 @@ from ..search import (
     RootOutput,
     SearchResult,
     SearchSettings,
+    hash64,
     search,
     stream_uniforms,
     tree_seeds,
 )
+from .rollouts import rollout_values
 
 # policy_value(grids (M, H, W, C), t (M,), masks (M, 7)) -> (priors (M, 7), values (M,))
 PolicyValueFn = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -52,10 +55,13 @@ class StagHuntModel:
         policy_value: Sequence[PolicyValueFn],
         opponents: Sequence[OpponentModel],
         owner: np.ndarray,
+        leaf_value: str = "net",
     ) -> None:
         n_dec, n_trees, n = roots.batch_size, settings.num_trees, config.num_players
         total = n_dec * n_trees
         self.config = config
+        self.gamma = settings.gamma
+        self.rollouts = leaf_value == "rollout"
         self.policy_value = policy_value
         self.opponents = opponents
         self.capacity = settings.num_simulations + 1
@@ -74,7 +80,7 @@ class StagHuntModel:
     def root(self) -> RootOutput:
         """Every tree's root evaluated (one policy-value forward per network)."""
         trees = np.arange(len(self.focal))
-        prior, legal, value, terminal = self._evaluate(trees, np.zeros_like(trees))
+        prior, legal, value, terminal = self._evaluate(trees, np.zeros_like(trees), leaf=False)
         return RootOutput(prior, legal, value, terminal)
 
     def __call__(
@@ -104,8 +110,11 @@ class StagHuntModel:
         prior, legal, value, terminal = self._evaluate(trees, children)
         return RecurrentOutput(rewards[rows, self.focal[trees]], prior, legal, value, terminal)
 
-    def _evaluate(self, trees: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, ...]:
-        """(prior, legal, value, terminal) of these nodes for their trees' focal players."""
+    def _evaluate(
+        self, trees: np.ndarray, nodes: np.ndarray, leaf: bool = True
+    ) -> tuple[np.ndarray, ...]:
+        """(prior, legal, value, terminal) of these nodes for their trees' focal players (the
+        values of leaves by rollouts when asked; the root's value is never used)."""
         states = self.states.select(trees * self.capacity + nodes)
         obs, mask = observe(states)
         rows = np.arange(len(trees))
@@ -119,6 +128,13 @@ class StagHuntModel:
             prior[live], value[live] = self.policy_value[o](
                 obs[live, focal[live]], states.t[live], mask[live, focal[live]]
             )
+        live = np.flatnonzero(~terminal)
+        if self.rollouts and leaf and live.size:
+            seeds = hash64(self.seeds[trees[live]] + hash64(nodes[live].astype(np.uint64)))
+            value[live] = rollout_values(
+                self.config, states.select(live), focal[live], self.goals[trees[live]],
+                self.gamma, seeds,
+            )  # fmt: skip
         return prior, legal, value, terminal
 
     def _cache_opponents(self, trees: np.ndarray, nodes: np.ndarray) -> None:
@@ -148,6 +164,7 @@ def search_decisions(
     policy_value: PolicyValueFn | Sequence[PolicyValueFn],
     opponents: OpponentModel | Sequence[OpponentModel],
     owner: np.ndarray | None = None,
+    leaf_value: str = "net",
 ) -> SearchResult:
     """Search D decisions at once, ``settings.num_trees`` trees each.
 
@@ -156,13 +173,14 @@ def search_decisions(
     seeds: (D,) uint64. ``policy_value(grids, t, masks) -> (priors (M, 7), values (M,))``;
     ``opponents.probs(grids (M, K, ...), t, masks, present) -> (M, K, G, 7)``. With ``owner``
     (D,), pass lists of both: decision d uses networks ``owner[d]``, and each wave makes one
-    call per network. Returns q and visits (D, trees, 7), legal (D, 7).
+    call per network. ``leaf_value``: "net" or "rollout" (:mod:`~.rollouts`). Returns q and
+    visits (D, trees, 7), legal (D, 7).
     """
     if owner is None:
         policy_value, opponents = [policy_value], [opponents]
         owner = np.zeros(roots.batch_size, dtype=np.int64)
     model = StagHuntModel(
-        config, settings, roots, focal, goals, seeds, policy_value, opponents, owner
+        config, settings, roots, focal, goals, seeds, policy_value, opponents, owner, leaf_value
     )
     result = search(model.root(), model, settings, model.seeds)
     return result.per_decision(settings.num_trees)

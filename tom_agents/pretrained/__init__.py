@@ -5,7 +5,8 @@ nothing that runs code), listed in ``manifest.json`` with the game it was traine
 command and seed that made it and the time it took (``python -m tom_agents.pretrained.build``
 makes them all again from scratch). An agent is made only for the game it was trained on:
 another game is refused, naming the fields that differ, since its networks know no other (a
-fixed ``layout`` of the same game, walls and all, is the same game).
+fixed ``layout`` of the same game, walls and all, is the same game). A variant that plans
+differently with the same networks (``hop_plus``) names their file and its options.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ def shipped() -> dict[str, dict[str, Any]]:
     if not MANIFEST.exists():
         return {}
     return json.loads(MANIFEST.read_text())["agents"]
+
+
+def options_for(name: str) -> dict[str, Any]:
+    """The planner options a shipped agent plays with (``hop_plus``: hop's networks, planning
+    with :data:`~tom_agents.planner.HOP_PLUS`)."""
+    return dict(shipped()[name].get("options", {}))
 
 
 def checkpoint_for(name: str, env_config: StagHuntConfig) -> Path:
