@@ -213,33 +213,7 @@ def report(out: dict, command: str) -> str:
         "over matches]. Bold: the best focal agent of the column.",
         "",
     ]
-    for mix in MIXES:
-        lines += [f"### {mix}", "", "| focal | " + " | ".join(COPLAYERS) + " |"]
-        lines.append("|---|" + "---:|" * len(COPLAYERS))
-        best = {x: max(FOCALS, key=lambda f: rewards[mix, x, f].mean()) for x in COPLAYERS}
-        for focal in FOCALS:
-            cells = []
-            for x in COPLAYERS:
-                text = format_ci(*bootstrap_ci(rewards[mix, x, focal].mean(1)))
-                cells.append(f"**{text}**" if best[x] == focal else text)
-            lines.append(f"| {focal} | " + " | ".join(cells) + " |")
-        lines.append("")
-    lines += [
-        "Focal reward in episode 1 -> mean of episodes 2..4 -> mean of episodes 5..10:",
-        "",
-        "| mix | co-player | " + " | ".join(FOCALS) + " |",
-        "|---|---|" + "---|" * len(FOCALS),
-    ]
-    for mix in MIXES:
-        for x in COPLAYERS:
-            cells = []
-            for f in FOCALS:
-                r = rewards[mix, x, f]
-                cells.append(
-                    f"{r[:, 0].mean():.2f} -> {r[:, 1:EARLY].mean():.2f} -> {r[:, EARLY:].mean():.2f}"
-                )
-            lines.append(f"| {mix} | {x} | " + " | ".join(cells) + " |")
-    lines += ["", *claim_lines(rewards)[0], ""]
+    lines += [*reward_tables(rewards, FOCALS, COPLAYERS), *claim_lines(rewards)[0], ""]
     curve = np.mean(list(out["beliefs"].values()), axis=0)
     lines += [
         "What hop's beliefs did: its prior at the start of each episode for the goal each "
@@ -254,19 +228,58 @@ def report(out: dict, command: str) -> str:
     return "\n".join(lines)
 
 
-def plot(rewards: dict, episodes: int, path: Path) -> None:
+def reward_tables(rewards: dict, focals: tuple, coplayers: tuple) -> list[str]:
+    """Per mix, the focal reward over all K per (focal, co-player), the best in bold; then the
+    reward of episode 1 -> episodes 2..4 -> the rest."""
+    lines = []
+    for mix in MIXES:
+        lines += [f"### {mix}", "", "| focal | " + " | ".join(coplayers) + " |"]
+        lines.append("|---|" + "---:|" * len(coplayers))
+        best = {x: max(focals, key=lambda f: rewards[mix, x, f].mean()) for x in coplayers}
+        for focal in focals:
+            cells = []
+            for x in coplayers:
+                text = format_ci(*bootstrap_ci(rewards[mix, x, focal].mean(1)))
+                cells.append(f"**{text}**" if best[x] == focal else text)
+            lines.append(f"| {focal} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += [
+        "Focal reward in episode 1 -> mean of episodes 2..4 -> mean of episodes 5..K:",
+        "",
+        "| mix | co-player | " + " | ".join(focals) + " |",
+        "|---|---|" + "---|" * len(focals),
+    ]
+    for mix in MIXES:
+        for x in coplayers:
+            cells = []
+            for f in focals:
+                r = rewards[mix, x, f]
+                cells.append(
+                    f"{r[:, 0].mean():.2f} -> {r[:, 1:EARLY].mean():.2f} -> {r[:, EARLY:].mean():.2f}"
+                )
+            lines.append(f"| {mix} | {x} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def plot(
+    rewards: dict,
+    episodes: int,
+    path: Path,
+    focals: tuple = FOCALS,
+    coplayers: tuple = COPLAYERS,
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(
-        len(MIXES), len(COPLAYERS), figsize=(2.6 * len(COPLAYERS), 2.6 * len(MIXES)), sharex=True
+        len(MIXES), len(coplayers), figsize=(2.6 * len(coplayers), 2.6 * len(MIXES)), sharex=True
     )
     x = np.arange(1, episodes + 1)
     for row, mix in zip(axes, MIXES):
-        for ax, coplayer in zip(row, COPLAYERS):
-            for focal in FOCALS:
+        for ax, coplayer in zip(row, coplayers):
+            for focal in focals:
                 curve = episode_curve(rewards[mix, coplayer, focal])
                 ax.plot(x, curve[:, 0], label=focal, lw=1.4)
                 ax.fill_between(x, curve[:, 1], curve[:, 2], alpha=0.15)

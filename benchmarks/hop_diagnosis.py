@@ -1,49 +1,99 @@
 """Why does hop fail against selfish co-players? Ablations of each part, per co-player type.
 
-Every variant of the focal planner is the public ``PlannerAgent`` with options, plus three
-switches added by subclassing in ``benchmarks/hop_variants.py`` (``tom_agents`` has no option
-for them): no
-inter-episode prior (goal counts forgotten after every episode, the paper's "without
-long-term"), no intra-episode Bayes update, and leaves valued by scripted rollouts to the end of
-the episode instead of the policy-value net. The focal agent sits in seat 0; lineups meet the
-same layouts (episode k of match s is laid out from ``default_rng([s, k])``), so differences
-are paired by match. Writes ``benchmarks/results/hop_diagnosis.md``.
+Every focal planner is the public ``PlannerAgent`` with options (:class:`Variant`): the opponent
+model, whose networks (untrained, or the shipped pretrained hop's), and planner options such as
+``greedy``, ``root_value``, ``leaf_value``, ``episode_prior`` and ``bayes_update`` (the parts of
+``hop_plus``, ablated one by one). The focal agent sits in seat 0; lineups meet the same layouts
+(episode k of match s is laid out from ``default_rng([s, k])``), so differences are paired by
+match. Needs nothing but a clean clone. Writes ``benchmarks/results/hop_diagnosis.md``, keeping
+the prose between its ``<!-- prose -->`` markers.
 
-    tom-selfplay --set out_dir=/tmp/diag/runs --set iterations=150 --name quick150
-    python -m benchmarks.hop_diagnosis --checkpoint \
-        /tmp/diag/runs/quick150/checkpoints/checkpoint_000150.safetensors
+    nice -n 19 env NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 python -m benchmarks.hop_diagnosis
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
+import os
+import re
 import sys
 import time
 from collections import deque
+from pathlib import Path
 
 import numpy as np
 
-from benchmarks.hop_variants import Variant, mean_q, planners, run_search
+from benchmarks.common import machine_info
 from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig, rules
 from staghunt_env.observe import observe
 from staghunt_env.spec import HUNT_HARE, MOVES
-from tom_agents import make_agent
+from tom_agents import checkpoints, make_agent
+from tom_agents.planner import HOP_PLUS, PlannerAgent
+from tom_agents.planner.agent import root_values
+from tom_agents.planner.stag_hunt_step import search_decisions
+from tom_agents.pretrained import checkpoint_for
 from tom_agents.runner import Runner
 from tom_agents.stats import bootstrap_ci, paired_bootstrap_ci
 
 OUT = "benchmarks/results/hop_diagnosis.md"
+PROSE = "<!-- prose -->"
 DUEL = {"num_players": 2, "num_stags": 1, "num_hares": 2}  # the issue's 2-hunter game
 GAMES = {
     "2p 6x6": {**DUEL, "grid_size": [6, 6]},  # 5 wall pieces, 35 steps (the env defaults)
     "2p 4x4 open": {**DUEL, "grid_size": [4, 4], "max_block_components": 0},
-    "quick 4p": {"grid_size": [6, 6], "max_block_components": 3, "max_cycles": 20},
+    "default": {},  # StagHuntConfig(): 4 hunters, 8x8, 1 stag, 4 hares, 35 steps, 5 wall pieces
 }
+SCRIPTED = ("nearest_hare", "nearest_stag", "nearest_prey")  # reference focal agents
+SHIPPED = {"learned": "hop", "uniform": "mcts"}  # the shipped agent of each opponent model
+SU, LP = ("scripted", "untrained"), ("learned", "pretrained")  # (opponent model, networks)
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """A focal planner: its opponent model, whose networks, and changes to the planner options."""
+
+    label: str
+    model: str = "scripted"  # opponent_model: scripted | learned | uniform
+    net: str = "untrained"  # untrained | pretrained (the shipped hop's policy-value net)
+    options: tuple = ()  # (name, value) pairs for PlannerOptions; budget 2x16 unless changed
+
+    def agents(self, config, seeds) -> list[PlannerAgent]:
+        """One network owner, and a follower (own seat and randomness) per match."""
+        owner = network_owner(config, self.model, self.net)
+        return [owner.follower(int(s) + 1000, **dict(self.options)) for s in seeds]
+
+
+def variant(label: str, model: str = "scripted", net: str = "untrained", **options) -> Variant:
+    options = {"num_trees": 2, "num_simulations": 16, "learn_opponents": False, **options}
+    return Variant(label, model, net, tuple(sorted(options.items())))
+
+
+@functools.cache
+def network_owner(config: StagHuntConfig, model: str, net: str) -> PlannerAgent:
+    """Untrained networks, the shipped agent's (``pretrained``, learned or uniform OM), or the
+    shipped hop's policy-value net or learned opponent model (its file's state "networks")
+    mixed with untrained or scripted parts (default game only)."""
+    if net == "pretrained" and model in SHIPPED:
+        return make_agent(SHIPPED[model], config, seed=0, device="cpu", pretrained=True)
+    if net == "untrained" and model != "learned":
+        return PlannerAgent(config, seed=0, device="cpu", opponent_model=model)
+    _, state = checkpoints.load(checkpoint_for("hop", StagHuntConfig()), checkpoints.PLANNER)
+    shape = {k: state["options"][k] for k in ("channels", "hidden")}
+    owner = PlannerAgent(config, seed=0, device="cpu", opponent_model=model, **shape)
+    if net == "pretrained":
+        owner.networks.policy_value.load_state_dict(state["networks"]["policy_value"])
+    if model == "learned":
+        for mine, theirs in zip(owner.networks.opponent_nets, state["networks"]["opponents"]):
+            mine.load_state_dict(theirs)
+    return owner
 
 
 def play(config, focal, coplayer: str, seeds, episodes: int) -> dict[str, np.ndarray]:
     """K episodes per match, focal (a Variant or a scripted agent's name) in seat 0."""
     if isinstance(focal, Variant):
-        first = planners(config, focal, seeds, ARGS.checkpoint)
+        first = focal.agents(config, seeds)
     else:
         first = [make_agent(focal, config, seed=int(s) + 1000) for s in seeds]
     n = config.num_players
@@ -66,10 +116,17 @@ def fmt(ci) -> str:
     return f"{ci[0]:.2f} [{ci[1]:.2f}, {ci[2]:.2f}]"
 
 
+def name(row) -> str:
+    return row.label if isinstance(row, Variant) else f"`{row}` (scripted)"
+
+
 def table(title, game, rows, columns, base, seeds, episodes, lines) -> None:
     """Rows (a name or Variant) x co-player columns: reward per episode, and the paired
-    difference to ``base``; the caught mix (stag/hare/nothing) beside each reward."""
+    difference to ``base`` (rows marked ‡: to the row they ablate, their label before ‡); the
+    caught mix (stag/hare/nothing) beside each reward."""
     config = StagHuntConfig.make(**GAMES[game])
+    labels = {name(r): r for r in rows}
+    refs = {r: labels[name(r).split(" ‡")[0]] if "‡" in name(r) else base for r in rows}
     results = {}
     for row in rows:
         for col in columns:
@@ -77,17 +134,18 @@ def table(title, game, rows, columns, base, seeds, episodes, lines) -> None:
             results[row, col] = play(config, row, col, seeds, episodes)
             print(f"[{game}] {name(row)} vs {col}: {time.perf_counter() - t0:.1f}s",
                   file=sys.stderr, flush=True)  # fmt: skip
-    lines += [f"### {title}", "", f"Game `{GAMES[game]}`; {len(seeds)} matches x {episodes} "
-              "episodes; focal reward per episode, mean [95% bootstrap over matches]; "
-              f"(stag/hare/none %); Δ = paired difference to `{name(base)}`.", ""]  # fmt: skip
-    lines.append("| focal | " + " | ".join(f"{c} | Δ" for c in columns) + " |")
-    lines.append("|---|" + "---:|---:|" * len(columns))
+    lines += [f"### {title}", "", f"Game `{GAMES[game] or 'StagHuntConfig()'}`; {len(seeds)} "
+              f"matches x {episodes} episodes; focal reward per episode, mean [95% bootstrap over "
+              f"matches]; (stag/hare/none %); Δ = paired difference to `{name(base)}` (‡: to the "
+              "row without ‡, the hop_plus it ablates).", ""]  # fmt: skip
+    lines += ["| focal | " + " | ".join(f"{c} | Δ" for c in columns) + " |",
+              "|---|" + "---:|---:|" * len(columns)]  # fmt: skip
     for row in rows:
         cells = []
         for col in columns:
             r, c = results[row, col]["reward"], results[row, col]["caught"]
             mix = "/".join(f"{100 * np.mean(c == g):.0f}" for g in (0, 1, -1))
-            delta = paired_bootstrap_ci(results[base, col]["reward"].mean(1), r.mean(1))
+            delta = paired_bootstrap_ci(results[refs[row], col]["reward"].mean(1), r.mean(1))
             cells += [f"{fmt(bootstrap_ci(r.mean(1)))} ({mix})", "" if row == base else fmt(delta)]
         lines.append(f"| {name(row)} | " + " | ".join(cells) + " |")
     if episodes > 1:
@@ -98,10 +156,6 @@ def table(title, game, rows, columns, base, seeds, episodes, lines) -> None:
             rise = [fmt(paired_bootstrap_ci(r[:, 0], r[:, 1:].mean(1))) for r in rise]
             lines.append(f"| {name(row)} | " + " | ".join(rise) + " |")
     lines.append("")
-
-
-def name(row) -> str:
-    return row.label if isinstance(row, Variant) else f"`{row}` (scripted)"
 
 
 def distance_map(blocks: np.ndarray, cells: np.ndarray) -> np.ndarray:
@@ -139,120 +193,123 @@ def probe(title: str, game: str, rows, count: int, lines) -> None:
                 inside = 0 <= nr < d.shape[0] and 0 <= nc < d.shape[1]
                 steps[kind][i, a] = inside and d[nr, nc] == d[r, c] - 1 >= 0
     bins = [(1, 2), (3, 4), (5, 6), (7, 99)]
-    lines += [f"### {title}", "", f"{count} first decisions (seat 0) of fresh `{game}` layouts "
-              "(`GAMES` in the script), every tree sampling the goal shown for all co-players. "
-              "Per BFS distance d from the focal to the nearest hare: greedy hit rate / softmax(2 "
-              "Q) mass on shortest-path steps towards it; then the share of greedy steps towards "
-              "the stag, and of *blind* decisions (every legal root Q equal: the search saw no "
-              "reward and no value, so hop's softmax is uniform); and, with the focal moved onto a "
-              "hare, how often it hunts it (greedy / softmax).", "",
+    lines += [f"### {title}", "", f"{count} first decisions (seat 0) of fresh `{game}` layouts, "
+              "every tree sampling the goal shown for all co-players. Per BFS distance d to the "
+              "nearest hare: greedy hit rate (argmax of the variant's root value, random ties) / "
+              "softmax(2 value) mass on shortest-path steps towards it; the share of greedy steps "
+              "towards the stag; *blind* decisions (all legal root Q = W/(1+N) equal: no reward or "
+              "value seen); with the focal moved onto a hare, P(hunt) (greedy / softmax).", "",
               "| planner | co-player goal | " + " | ".join(f"d {a}-{b}" for a, b in bins)
-              + " | greedy to stag | blind | on a hare: P(hunt) |", "|---|---|" + "---:|" * (len(bins) + 3)]  # fmt: skip
+              + " | greedy to stag | blind | on a hare: P(hunt) |",
+              "|---|---|" + "---:|" * (len(bins) + 3)]  # fmt: skip
     legal = observe(states)[1][:, 0] > 0
     on_hare = states.copy()  # the same layouts with the focal standing on the first hare
     on_hare.pos[:, 0] = on_hare.hare_pos[:, 0]
     on = (on_hare, observe(on_hare)[1][:, 0] > 0)
+    rows_ = np.arange(count)
     for v, goal in rows:
-        agent = planners(config, v, [0], ARGS.checkpoint)[0]
-        s = agent.options.search  # budget and c_puct of the variant
-        goals = np.full((count, s.num_trees, n - 1), goal, dtype=np.int64)
-        (q, qm, pi), (_, qm_on, pi_on) = (
-            decide(agent, s, roots_, goals, legal_) for roots_, legal_ in ((states, legal), on)
+        agent = v.agents(config, [0])[0]
+        goals = np.full((count, agent.options.num_trees, n - 1), goal, dtype=np.int64)
+        (q, best, pi), (_, best_on, pi_on) = (
+            decide(agent, config, roots_, goals, legal_) for roots_, legal_ in ((states, legal), on)
         )
-        best = qm.argmax(1)
-        hit, mass = steps["hare"][np.arange(count), best], (pi * steps["hare"]).sum(1)
+        hit, mass = steps["hare"][rows_, best], (pi * steps["hare"]).sum(1)
         blind = np.ptp(np.where(legal, q, q.max(1, keepdims=True)), axis=1) < 1e-12
         cells = [f"{hit[b].mean():.2f} / {mass[b].mean():.2f} (n={b.sum()})" if b.any() else "-"
                  for b in ((dist >= lo) & (dist <= hi) for lo, hi in bins)]  # fmt: skip
-        cells += [f"{steps['stag'][np.arange(count), best].mean():.2f}", f"{blind.mean():.2f}",
-                  f"{np.mean(qm_on.argmax(1) == HUNT_HARE):.2f} / {pi_on[:, HUNT_HARE].mean():.2f}"]  # fmt: skip
+        cells += [f"{steps['stag'][rows_, best].mean():.2f}", f"{blind.mean():.2f}",
+                  f"{np.mean(best_on == HUNT_HARE):.2f} / {pi_on[:, HUNT_HARE].mean():.2f}"]  # fmt: skip
         lines.append(f"| {v.label} | {('stag', 'hare')[goal]} | " + " | ".join(cells) + " |")
+        print(f"[probe {game}] {v.label}, goal {goal}", file=sys.stderr, flush=True)
     lines.append("")
 
 
-def decide(agent, settings, states, goals, legal):
-    """Root Q averaged over the trees, the Q its rule acts on (masked), and softmax(beta Q)."""
-    count = states.batch_size
-    result = run_search(agent, settings, states, np.zeros(count, dtype=np.int64), goals,
-                        np.arange(count, dtype=np.uint64) + 7)  # fmt: skip
-    q = result.q.mean(1)
-    qm = np.where(legal, q, -np.inf)
-    pi = np.exp(agent.options.beta * (qm - qm.max(1, keepdims=True)))
-    if agent.rule == "mean_greedy":
-        qm = mean_q(result.q, result.visits, legal)
-    return q, qm, pi / pi.sum(1, keepdims=True)
+def decide(agent, config, states, goals, legal):
+    """Root Q averaged over the trees, the greedy action by the agent's root value (random
+    ties), and softmax(beta * root value) over the legal actions: as ``PlannerAgent.finish``."""
+    count, o = states.batch_size, agent.options
+    result = search_decisions(config, o.search, states, np.zeros(count, dtype=np.int64), goals,
+                              np.arange(count, dtype=np.uint64) + 7,
+                              agent.networks.evaluate_policy_value, agent.networks.opponents,
+                              leaf_value=o.leaf_value)  # fmt: skip
+    value = np.stack([root_values(q, v, o.root_value) for q, v in zip(result.q, result.visits)])
+    value = np.where(legal, value, -np.inf)
+    top, rng = value.max(1, keepdims=True), np.random.default_rng(0)
+    best = np.array([rng.choice(np.flatnonzero(row >= m)) for row, m in zip(value, top)])
+    pi = np.exp(o.beta * (value - top))
+    return result.q.mean(1), best, pi / pi.sum(1, keepdims=True)
+
+
+def plus_rows(label: str, model: str, net: str) -> list[Variant]:
+    """hop_plus, then its component and belief ablations (each one part taken away)."""
+
+    def p(suffix, **o):
+        return variant(f"{label}{suffix}", model, net, **{**HOP_PLUS, **o})
+
+    return [p(""), p(" ‡ without rollouts (= greedy on W/N)", leaf_value="net"),
+            p(" ‡ without mean root value (greedy on Q)", root_value="q"),
+            p(" ‡ without greedy (softmax on W/N)", greedy=False),
+            p(" ‡ rollouts only (softmax on Q)", greedy=False, root_value="q"),
+            p(" ‡ c_puct 5", c_puct=5.0), p(" ‡ no inter-episode prior", episode_prior=False),
+            p(" ‡ no Bayes update", bayes_update=False),
+            p(" ‡ neither prior nor Bayes", episode_prior=False, bayes_update=False)]  # fmt: skip
 
 
 def main() -> None:
-    start = time.perf_counter()
-    q = ARGS.quick
+    start, q = time.perf_counter(), ARGS.quick
     m, k = (4, 2) if q else (ARGS.matches, ARGS.episodes)
-    seeds, count = list(range(m)), 16 if q else ARGS.probe
-    base = Variant("hop 2x16 (scripted OM, untrained net)")
-    big = [Variant(f"hop {t}x{n}", budget=(t, n)) for t, n in ((5, 200), (2, 800))]
-    big = [Variant("hop 5x50", budget=(5, 50)), Variant("hop 2x100", budget=(2, 100))] if q else big
-    fix = dict(leaves="rollout", rule="mean_greedy")  # both repairs together
-    roll, rollfix = (
-        Variant("hop rollout leaves", leaves="rollout"),
-        Variant("hop rollout + mean-greedy", **fix),
-    )
-    explore = Variant("hop rollout + mean-greedy, c_puct 5", c_puct=5.0, **fix)
-    duel_rows = [
-        "nearest_hare", "nearest_stag", "nearest_prey",
-        Variant("mcts 2x16 (uniform OM)", model="uniform"), base,
-        Variant("hop greedy (SPEC argmax, first of ties)", greedy=True),
-        Variant("hop mean-greedy (W/N, random ties)", rule="mean_greedy"),
-        Variant("hop neither prior nor Bayes update", prior=False, intra=False),
-        roll, rollfix, explore,
-        Variant("hop rollout + mean-greedy, no inter-episode prior", prior=False, **fix),
-        Variant("hop rollout + mean-greedy, no Bayes update", intra=False, **fix),
-        Variant("hop rollout + mean-greedy, neither", prior=False, intra=False, **fix),
-        Variant("hop rollout + mean-greedy, c_puct 5, neither", prior=False, intra=False,
-                c_puct=5.0, **fix),
-        Variant("mcts rollout + mean-greedy, c_puct 5 (uniform OM)", model="uniform",
-                c_puct=5.0, **fix),
-    ]  # fmt: skip
-    lines = ["# Why hop fails against selfish co-players: a diagnosis", "",
-             f"Command: `python -m benchmarks.hop_diagnosis {' '.join(sys.argv[1:])}`", ""]  # fmt: skip
-    probe("Decision probe, 2 hunters 6x6", "2p 6x6",
-          [(base, 1), *[(b, 1) for b in big], (roll, 1), (rollfix, 1), (explore, 1), (base, 0),
-           (roll, 0), (rollfix, 0), (explore, 0)], count, lines)  # fmt: skip
-    table("2 hunters, 6x6: partner hunts only hares / only the stag", "2p 6x6", duel_rows,
-          ["nearest_hare", "nearest_stag"], base, seeds, k, lines)  # fmt: skip
+    seeds, count, lines = list(range(m)), 16 if q else ARGS.probe, []
+    base = variant("hop 2x16 (scripted OM, untrained net)")
+    big = [variant(f"hop {t}x{s}", num_trees=t, num_simulations=s)
+           for t, s in (((5, 50), (2, 100)) if q else ((5, 200), (2, 800)))]  # fmt: skip
+    scripted, plus = list(SCRIPTED), plus_rows("hop_plus", *SU)
+    neither = {"episode_prior": False, "bayes_update": False}
+    duel = [*scripted, variant("mcts 2x16 (uniform OM)", "uniform"), base,
+            variant("hop neither prior nor Bayes update", **neither), *plus,
+            variant("mcts + hop_plus options (uniform OM)", "uniform", **HOP_PLUS)]  # fmt: skip
+    probe("Decision probe, 2 hunters 6x6", "2p 6x6", [(base, 1), *[(b, 1) for b in big],
+          *[(v, g) for g in (1, 0) for v in (plus[4], plus[0], plus[5])], (base, 0)], count,
+          lines)  # fmt: skip
+    pair = ["nearest_hare", "nearest_stag"]
+    table("2 hunters, 6x6: partner hunts only hares / only the stag", "2p 6x6", duel, pair,
+          base, seeds, k, lines)  # fmt: skip
     table("Search budget, 2 hunters 6x6, hare-only partner", "2p 6x6", [base, *big],
           ["nearest_hare"], base, seeds[: ARGS.budget_matches], 2, lines)  # fmt: skip
-    table("2 hunters, 4x4 without walls", "2p 4x4 open", [*duel_rows[:7], rollfix, explore],
-          ["nearest_hare", "nearest_stag"], base, seeds, k, lines)  # fmt: skip
-    trained = Variant("hop trained (learned OM + trained net)", "learned", "trained")
-    tnet = Variant("hop trained net + scripted OM", "scripted", "trained")
-    quick_rows = [
-        "nearest_hare", "nearest_stag", "nearest_prey", trained,
-        Variant("hop trained, greedy", "learned", "trained", greedy=True),
-        Variant("hop trained, mean-greedy", "learned", "trained", rule="mean_greedy"),
-        Variant("hop trained, no inter-episode prior", "learned", "trained", prior=False),
-        Variant("hop trained, no Bayes update", "learned", "trained", intra=False),
-        tnet, Variant("hop trained net + scripted OM, neither prior nor Bayes", "scripted",
-                      "trained", prior=False, intra=False),
-        Variant("hop untrained net + learned OM", "learned"), base,
-        Variant("hop rollout + mean-greedy (scripted OM)", **fix), explore,
-        Variant("hop rollout + mean-greedy, c_puct 5, neither prior nor Bayes", prior=False,
-                intra=False, c_puct=5.0, **fix),
-        Variant("mcts 2x16 (uniform OM)", model="uniform"),
-    ]  # fmt: skip
-    probe("Decision probe, quick game (4 hunters)", "quick 4p",
-          [(v, g) for v in (trained, tnet, base, rollfix, explore) for g in (1, 0)], count, lines)  # fmt: skip
-    table("Quick game, 1 focal + 3 co-players", "quick 4p", quick_rows,
-          ["nearest_hare", "random", "nearest_stag"], trained, seeds, k, lines)  # fmt: skip
-    minutes = (time.perf_counter() - start) / 60
-    lines.append(f"Run time: {minutes:.1f} min (nice 19, 1 thread, shared 2-core machine).")
-    with open(ARGS.out, "w") as f:
-        f.write("\n".join(lines) + "\n")
+    table("2 hunters, 4x4 without walls", "2p 4x4 open", [*duel[:5], *plus[:2], plus[5]], pair,
+          base, seeds, k, lines)  # fmt: skip
+    hop = variant("hop (pretrained: learned OM + trained net)", *LP)
+    tnet = variant("hop trained net + scripted OM", "scripted", "pretrained")
+    pplus = plus_rows("hop_plus (pretrained)", *LP)
+    rows = [*scripted, hop, variant("hop greedy (on Q, random ties)", *LP, greedy=True),
+            variant("hop neither prior nor Bayes update", *LP, **neither), tnet,
+            variant("hop trained net + scripted OM, neither prior nor Bayes", "scripted",
+                    "pretrained", **neither), variant("hop untrained net + learned OM", "learned"),
+            base, variant("mcts (pretrained, uniform OM)", "uniform", "pretrained"), *pplus]  # fmt: skip
+    probe("Decision probe, default game (4 hunters)", "default",
+          [(v, g) for v in (hop, tnet, base, pplus[0], pplus[5]) for g in (1, 0)], count, lines)  # fmt: skip
+    table("Default game, 1 focal + 3 co-players", "default", rows,
+          ["nearest_hare", "nearest_stag", "random"], hop, seeds, k, lines)  # fmt: skip
+    write_report(lines, (time.perf_counter() - start) / 60)
+
+
+def write_report(tables: list[str], minutes: float) -> None:
+    """Command, machine and run time, the prose kept from the old report, then the tables."""
+    machine = "; ".join(f"{k} {v}" for k, v in machine_info().items())
+    command = " ".join(["python -m benchmarks.hop_diagnosis", *sys.argv[1:]])
+    prose = f"{PROSE}\n\n(findings go here)\n\n{PROSE}"
+    if os.path.exists(ARGS.out):
+        found = re.search(f"{PROSE}.*{PROSE}", Path(ARGS.out).read_text(), re.S)
+        prose = found.group(0) if found else prose
+    head = ["# Why hop fails against selfish co-players: a diagnosis", "", f"Command: `{command}`",
+            "", f"Machine (at the end of the run): {machine}.", "",
+            f"Run time: {minutes:.1f} min wall.", "", prose, "", "## Tables (written by the script)",
+            ""]  # fmt: skip
+    Path(ARGS.out).write_text("\n".join(head + tables) + "\n")
     print(f"wrote {ARGS.out} in {minutes:.1f} min", file=sys.stderr)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", required=True, help="a quick-preset self-play checkpoint")
     parser.add_argument("--matches", type=int, default=24, help="matches per cell")
     parser.add_argument("--episodes", type=int, default=4, help="episodes per match (K)")
     parser.add_argument("--probe", type=int, default=300, help="layouts in the decision probe")

@@ -8,7 +8,10 @@ knows nothing of the game: the model keeps its own states, keyed by (tree, node)
 
 Selection and backup follow SPEC section 2: Q = W / (1 + N), score = Q + c_puct * P *
 sqrt(1 + sum N) / (1 + N) over legal actions, returns discounted by gamma per level with the
-rewards on the path added; a terminal node is worth 0 and ends a descent.
+rewards on the path added; a terminal node is worth 0 and ends a descent. With returns above 1
+that Q locks a descent onto the first edge it tries (an untried edge scores 0 against half of a
+tried one's value), so ``tree_value="mean"`` offers Q = W / N, an untried edge valued as its
+node (the model's value of it): each edge is tried once before the best is deepened.
 
 Determinism: every random draw of tree ``i`` comes from streams keyed by its own seed
 (:func:`stream_uniforms`, root noise), so a tree's search does not depend on its neighbours.
@@ -51,6 +54,9 @@ def stream_uniforms(seeds: np.ndarray, counter: int, width: int) -> np.ndarray:
     return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
 
+TREE_VALUES = ("spec", "mean")
+
+
 @dataclasses.dataclass(frozen=True)
 class SearchSettings:
     """MCTS hyperparameters of SPEC section 2 (the original's defaults)."""
@@ -62,8 +68,11 @@ class SearchSettings:
     dirichlet_noise: bool = False
     dirichlet_epsilon: float = 0.25
     dirichlet_alpha: float = 0.03
+    tree_value: str = "spec"  # "spec": Q = W / (1 + N); "mean": W / N, untried = the node's value
 
     def __post_init__(self) -> None:
+        if self.tree_value not in TREE_VALUES:
+            raise ValueError(f"tree_value must be one of {TREE_VALUES}, got {self.tree_value!r}")
         for name in ("num_trees", "num_simulations"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -169,9 +178,21 @@ class SearchResult:
 
 @numba.njit(cache=True)
 def _select(
-    active, children, visits, value_sum, prior, legal, terminal, c_puct, path_nodes, path_actions
+    active,
+    children,
+    visits,
+    value_sum,
+    prior,
+    legal,
+    terminal,
+    raw_value,
+    mean,
+    c_puct,
+    path_nodes,
+    path_actions,
 ):
-    """PUCT descent in every active tree; returns (leaf parent, action or -1, path length)."""
+    """PUCT descent in every active tree; returns (leaf parent, action or -1, path length).
+    ``mean``: Q = W / N with untried edges at their node's ``raw_value`` (else W / (1 + N))."""
     n_trees, _, n_actions = children.shape
     parent = np.full(n_trees, -1, dtype=np.int64)
     action = np.full(n_trees, -1, dtype=np.int64)
@@ -193,9 +214,13 @@ def _select(
             for a in range(n_actions):
                 if legal[tr, node, a]:
                     n = visits[tr, node, a]
-                    score = value_sum[tr, node, a] / (1 + n) + c_puct * prior[tr, node, a] * sq / (
-                        1 + n
-                    )
+                    if not mean:
+                        q = value_sum[tr, node, a] / (1 + n)
+                    elif n > 0:
+                        q = value_sum[tr, node, a] / n
+                    else:
+                        q = raw_value[tr, node]
+                    score = q + c_puct * prior[tr, node, a] * sq / (1 + n)
                     if score > best:
                         best, best_a = score, a
             path_nodes[tr, d] = node
@@ -259,6 +284,8 @@ def search(
             tree.prior,
             tree.legal,
             tree.terminal,
+            tree.raw_value,
+            settings.tree_value == "mean",
             settings.c_puct,
             path_nodes,
             path_actions,

@@ -33,9 +33,10 @@ from .stag_hunt_step import search_decisions
 CHECKPOINT_KIND = checkpoints.PLANNER
 
 # the planner options of ``hop_plus``: HOP whose decisions count what its search finds (each kept
-# by an ablation in benchmarks/results/hop_diagnosis.md): greedy on W / N pooled over the trees,
-# leaves valued by goal-directed rollouts under the trees' sampled co-player goals
-HOP_PLUS = {"greedy": True, "root_value": "mean", "leaf_value": "rollout"}
+# by an ablation in benchmarks/results/hop_diagnosis.md): leaves valued by goal-directed rollouts
+# under the trees' sampled co-player goals, every edge tried before the best is deepened, and
+# the decision greedy on W / N pooled over the trees
+HOP_PLUS = {"greedy": True, "root_value": "mean", "leaf_value": "rollout", "tree_value": "mean"}
 
 
 @dataclasses.dataclass

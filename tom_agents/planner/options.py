@@ -45,6 +45,7 @@ class PlannerOptions:
     dirichlet_noise: bool = SearchSettings.dirichlet_noise
     dirichlet_epsilon: float = SearchSettings.dirichlet_epsilon
     dirichlet_alpha: float = SearchSettings.dirichlet_alpha
+    tree_value: str = SearchSettings.tree_value  # "spec" or "mean" (tom_agents.search)
     lr: float = 5e-4
     opponent_lr: float = 5e-4
     opponent_buffer_size: int = 1000

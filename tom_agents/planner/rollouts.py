@@ -52,23 +52,28 @@ def rollout_values(
 
 def _walk(config, states, focal, goals, gamma, seeds) -> np.ndarray:
     """Discounted return of the focal when seat k (the focal is seat 0) walks to goal
-    ``goals[:, k]``; ends when the focal leaves or the episode does. Steps ``states`` in place."""
-    m, n = states.batch_size, config.num_players
-    rows = np.arange(m)
+    ``goals[:, k]``; a row stops when the focal leaves or the episode ends (dropped from the
+    batch, so a short walk costs only its own steps)."""
+    n = config.num_players
+    value = np.zeros(states.batch_size)
+    index = np.arange(states.batch_size)  # the rows still walking
     seats = (focal[:, None] + np.arange(n)) % n  # seat k -> player
-    value, discount = np.zeros(m), np.ones(m)
     for step in range(config.max_cycles + 1):
-        live = ~states.over & states.alive[rows, focal]
-        if not live.any():
+        rows = np.arange(len(index))
+        live = ~states.over & states.alive[rows, seats[:, 0]]
+        if not live.all():
+            keep = np.flatnonzero(live)
+            states, index, seats, goals = states.select(keep), index[keep], seats[keep], goals[keep]
+            seeds, rows = seeds[keep], rows[: len(keep)]
+        if not len(index):
             break
         obs, masks = observe(states)
         views, view_masks = obs[rows[:, None], seats], masks[rows[:, None], seats]
         probs = _WALKER.probs(views, states.t, view_masks)[rows[:, None], np.arange(n), goals]
         u = stream_uniforms(seeds, step, n)
         actions = (probs.cumsum(-1) < u[..., None] * probs.sum(-1, keepdims=True)).sum(-1)
-        joint = np.empty((m, n), dtype=np.int64)
+        joint = np.empty((len(index), n), dtype=np.int64)
         joint[rows[:, None], seats] = np.minimum(actions, NUM_ACTIONS - 1)
-        reward = rules_step(config, states, joint, inplace=True)[1][rows, focal]
-        value += np.where(live, discount * reward, 0.0)
-        discount *= gamma
+        reward = rules_step(config, states, joint, inplace=True)[1][rows, seats[:, 0]]
+        value[index] += gamma**step * reward
     return value

@@ -80,7 +80,7 @@ class StagHuntModel:
     def root(self) -> RootOutput:
         """Every tree's root evaluated (one policy-value forward per network)."""
         trees = np.arange(len(self.focal))
-        prior, legal, value, terminal = self._evaluate(trees, np.zeros_like(trees), leaf=False)
+        prior, legal, value, terminal = self._evaluate(trees, np.zeros_like(trees))
         return RootOutput(prior, legal, value, terminal)
 
     def __call__(
@@ -110,11 +110,9 @@ class StagHuntModel:
         prior, legal, value, terminal = self._evaluate(trees, children)
         return RecurrentOutput(rewards[rows, self.focal[trees]], prior, legal, value, terminal)
 
-    def _evaluate(
-        self, trees: np.ndarray, nodes: np.ndarray, leaf: bool = True
-    ) -> tuple[np.ndarray, ...]:
+    def _evaluate(self, trees: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, ...]:
         """(prior, legal, value, terminal) of these nodes for their trees' focal players (the
-        values of leaves by rollouts when asked; the root's value is never used)."""
+        values by rollouts when asked)."""
         states = self.states.select(trees * self.capacity + nodes)
         obs, mask = observe(states)
         rows = np.arange(len(trees))
@@ -129,7 +127,7 @@ class StagHuntModel:
                 obs[live, focal[live]], states.t[live], mask[live, focal[live]]
             )
         live = np.flatnonzero(~terminal)
-        if self.rollouts and leaf and live.size:
+        if self.rollouts and live.size:
             seeds = hash64(self.seeds[trees[live]] + hash64(nodes[live].astype(np.uint64)))
             value[live] = rollout_values(
                 self.config, states.select(live), focal[live], self.goals[trees[live]],

@@ -1,0 +1,125 @@
+"""hop_plus and the planner options it is made of: the root value, random tie-breaks, goal-directed
+rollout leaves, and the belief switches (no inter-episode prior, no intra-episode update)."""
+
+import numpy as np
+import pytest
+
+import staghunt_env
+from staghunt_env import GameState, StagHuntConfig, rules
+from staghunt_env.spec import LEFT, RIGHT
+from tom_agents import PlannerAgent, make_agent
+from tom_agents.planner import HOP_PLUS
+from tom_agents.planner.agent import Decision, root_values
+from tom_agents.planner.rollouts import rollout_values
+
+# hunter_0 between a hare 3 steps to its left and the stag 2 steps to its right, with hunter_1
+# one step below the stag: a stag hunter joins it there, a hare hunter walks off to the hare.
+BUDGET = {"num_trees": 2, "num_simulations": 16}  # the shipped planners' budget
+CHOICE = ["......", "H..0.S", ".....1", "......", "......", "......"]
+
+
+def test_root_values_q_is_specs_average_and_mean_pools_w_over_n():
+    q = np.array([[0.5, 0.0, 0.2], [0.1, 0.0, 0.4]])
+    visits = np.array([[1, 0, 4], [3, 0, 1]])
+    assert np.allclose(root_values(q, visits, "q"), q.mean(0))
+    w = q * (1 + visits)  # Q = W / (1 + N)
+    pooled = root_values(q, visits, "mean")
+    assert np.allclose(pooled[[0, 2]], [(w[0, 0] + w[1, 0]) / 4, (w[0, 2] + w[1, 2]) / 5])
+    assert pooled[1] == -np.inf, "an action no tree visited is never the best"
+
+
+def test_greedy_breaks_ties_at_random_not_always_the_first_action():
+    config = StagHuntConfig()
+    mask = np.ones(7, dtype=np.int8)
+    chosen = set()
+    for seed in range(20):
+        agent = PlannerAgent(config, seed=seed, device="cpu", greedy=True)
+        agent.reset("hunter_0")
+        agent.seat.previous = (None, 0)
+        decision = Decision(state=None, goals=None, seed=np.uint64(0), mask=mask)
+        chosen.add(agent.finish(decision, np.zeros((2, 7)), np.ones((2, 7), dtype=np.int64)))
+    assert len(chosen) > 3, chosen
+
+
+def choice_state(partner_goal: int) -> tuple[StagHuntConfig, GameState, np.ndarray]:
+    env = staghunt_env.parallel_env(layout=CHOICE, num_players=2, num_hares=1)
+    env.reset(seed=0)
+    state = rules.initial_state(env.config, np.random.default_rng(0))
+    return env.config, state, np.array([[partner_goal]])
+
+
+def test_rollouts_value_the_stag_only_with_a_partner_that_hunts_it():
+    gamma = 0.95
+    config, state, stag_partner = choice_state(0)
+    seeds = np.array([7], dtype=np.uint64)
+    with_stag = rollout_values(config, state, np.array([0]), stag_partner, gamma, seeds)
+    # 2 steps to the stag, then both hunt on step 3: 5 points discounted twice
+    assert with_stag[0] == pytest.approx(5.0 * gamma**2)
+    _, _, hare_partner = choice_state(1)
+    with_hare = rollout_values(config, state, np.array([0]), hare_partner, gamma, seeds)
+    assert with_hare[0] == pytest.approx(gamma**3), "the hare: 3 steps, hunted on the 4th"
+    assert state.t[0] == 0, "the states given are not stepped"
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(("habit", "towards"), [(0, RIGHT), (1, LEFT)])
+def test_hop_plus_walks_to_the_prey_its_beliefs_make_worth_it(seed, habit, towards):
+    """The stag when hunter_1 is known to hunt stags, the hare when it is known to hunt hares."""
+    env = staghunt_env.parallel_env(layout=CHOICE, num_players=2, num_hares=1)
+    observations, infos = env.reset(seed=0)
+    agent = make_agent(
+        "hop_plus", env.config, seed=seed, device="cpu", opponent_model="scripted", **BUDGET
+    )
+    agent.seat.goal_counts = np.eye(2)[[habit]] * 10  # 0 stag, 1 hare
+    agent.reset("hunter_0")
+    assert agent.act(observations["hunter_0"], infos["hunter_0"]) == towards
+
+
+def test_hop_plus_is_hop_with_its_options_also_pretrained():
+    assert {k: getattr(make_agent("hop_plus").options, k) for k in HOP_PLUS} == HOP_PLUS
+    shipped = make_agent("hop_plus", pretrained=True, device="cpu")
+    assert {k: getattr(shipped.options, k) for k in HOP_PLUS} == HOP_PLUS
+    assert shipped.options.opponent_model == "learned"
+    tuned = make_agent("hop_plus", pretrained=True, device="cpu", leaf_value="net")
+    assert tuned.options.leaf_value == "net", "options given go on top of the variant's"
+
+
+def play_episode(agent, partner, env, seed):
+    observations, infos = env.reset(seed=seed)
+    agent.reset("hunter_0")
+    partner.reset("hunter_1")
+    while env.agents:
+        actions = {}
+        for name, player in (("hunter_0", agent), ("hunter_1", partner)):
+            if name in env.agents:
+                actions[name] = player.act(observations[name], infos[name])
+        observations, _, _, _, infos = env.step(actions)
+    agent.end_episode()
+
+
+@pytest.mark.parametrize(("option", "value"), [("episode_prior", False), ("bayes_update", False)])
+def test_belief_switches(option, value):
+    """Without the inter-episode prior every episode starts uniform though the goal counts
+    grow; without the Bayes update the belief is the prior until a goal is realised."""
+    env = staghunt_env.parallel_env(num_players=2, num_hares=2, grid_size=(5, 5))
+    kept = {option: value, "opponent_model": "scripted", "num_simulations": 4, "num_trees": 1}
+    agent = make_agent("hop", env.config, seed=0, device="cpu", **kept)
+    partner = make_agent("nearest_hare", env.config, seed=1)
+    for episode in range(3):
+        play_episode(agent, partner, env, episode)
+        realised = agent.seat.realised >= 0
+        for b in agent.seat.belief_log[: agent.seat.catch_step[0] if realised[0] else None]:
+            if option == "bayes_update":
+                assert np.array_equal(b, agent.seat.prior)
+    assert agent.seat.goal_counts.sum() > 0, "the partner caught hares"
+    agent.reset("hunter_0")
+    if option == "episode_prior":
+        assert np.array_equal(agent.seat.prior, np.full((1, 2), 0.5))
+    else:
+        assert agent.seat.prior[0, 1] > 0.5, "the prior remembers the hares"
+
+
+@pytest.mark.parametrize(("field", "value"), [("root_value", "max"), ("leaf_value", "value")])
+def test_unknown_choices_are_refused_by_name(field, value):
+    with pytest.raises(ValueError, match=field):
+        PlannerAgent(StagHuntConfig(), device="cpu", **{field: value})
