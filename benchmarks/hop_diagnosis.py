@@ -1,12 +1,11 @@
 """Why does hop fail against selfish co-players? Ablations of each part, per co-player type.
 
-Every focal planner is the public ``PlannerAgent`` with options (:class:`Variant`): the opponent
-model, whose networks (untrained, or the shipped pretrained hop's), and planner options such as
-``greedy``, ``root_value``, ``leaf_value``, ``episode_prior`` and ``bayes_update`` (the parts of
-``hop_plus``, ablated one by one). The focal agent sits in seat 0; lineups meet the same layouts
-(episode k of match s is laid out from ``default_rng([s, k])``), so differences are paired by
-match. Needs nothing but a clean clone. Writes ``benchmarks/results/hop_diagnosis.md``, keeping
-the prose between its ``<!-- prose -->`` markers.
+Every focal planner is the public ``PlannerAgent`` with options (:class:`Variant`): opponent
+model, networks (untrained, or the shipped pretrained hop's) and options, e.g. the parts of
+``hop_plus`` (``HOP_PLUS``) and the beliefs (``episode_prior``, ``bayes_update``), ablated one by
+one. The focal agent sits in seat 0; lineups meet the same layouts (episode k of match s is laid
+out from ``default_rng([s, k])``), so differences are paired by match. Needs only a clean clone.
+Writes ``benchmarks/results/hop_diagnosis.md``, keeping the prose between its ``<!-- prose -->``.
 
     nice -n 19 env NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 python -m benchmarks.hop_diagnosis
 """
@@ -30,7 +29,7 @@ from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig, rules
 from staghunt_env.observe import observe
 from staghunt_env.spec import HUNT_HARE, MOVES
 from tom_agents import checkpoints, make_agent
-from tom_agents.planner import HOP_PLUS, PlannerAgent
+from tom_agents.planner import HOP_PLUS, PlannerAgent, PlannerOptions
 from tom_agents.planner.agent import root_values
 from tom_agents.planner.stag_hunt_step import search_decisions
 from tom_agents.pretrained import checkpoint_for
@@ -47,6 +46,8 @@ GAMES = {
 }
 SCRIPTED = ("nearest_hare", "nearest_stag", "nearest_prey")  # reference focal agents
 SHIPPED = {"learned": "hop", "uniform": "mcts"}  # the shipped agent of each opponent model
+PARTS = {"greedy": "greedy", "root_value": "mean root value", "leaf_value": "rollouts",
+         "tree_value": "mean tree value"}  # fmt: skip  # the parts of HOP_PLUS, by option
 SU, LP = ("scripted", "untrained"), ("learned", "pretrained")  # (opponent model, networks)
 
 
@@ -240,19 +241,23 @@ def decide(agent, config, states, goals, legal):
     return result.q.mean(1), best, pi / pi.sum(1, keepdims=True)
 
 
-def plus_rows(label: str, model: str, net: str) -> list[Variant]:
-    """hop_plus, then its component and belief ablations (each one part taken away)."""
+def plus_rows(label: str, model: str, net: str) -> dict[str, Variant]:
+    """hop_plus, then its ablations: each of its options back at the SPEC default, all but the
+    rollouts, a larger c_puct, and without the inter-episode prior and/or the Bayes update."""
+    spec = {key: getattr(PlannerOptions(), key) for key in HOP_PLUS}
 
     def p(suffix, **o):
         return variant(f"{label}{suffix}", model, net, **{**HOP_PLUS, **o})
 
-    return [p(""), p(" ‡ without rollouts (= greedy on W/N)", leaf_value="net"),
-            p(" ‡ without mean root value (greedy on Q)", root_value="q"),
-            p(" ‡ without greedy (softmax on W/N)", greedy=False),
-            p(" ‡ rollouts only (softmax on Q)", greedy=False, root_value="q"),
-            p(" ‡ c_puct 5", c_puct=5.0), p(" ‡ no inter-episode prior", episode_prior=False),
-            p(" ‡ no Bayes update", bayes_update=False),
-            p(" ‡ neither prior nor Bayes", episode_prior=False, bayes_update=False)]  # fmt: skip
+    rows = {"all": p("")}
+    for key, value in HOP_PLUS.items():
+        what = PARTS.get(key, f"{key}={value!r}")
+        rows[key] = p(f" ‡ without {what} ({key}={spec[key]!r})", **{key: spec[key]})
+    return {**rows, "rollouts only": p(" ‡ rollouts only", **{**spec, "leaf_value": "rollout"}),
+            "c_puct 5": p(" ‡ c_puct 5", c_puct=5.0),
+            "no prior": p(" ‡ no inter-episode prior", episode_prior=False),
+            "no Bayes": p(" ‡ no Bayes update", bayes_update=False),
+            "neither": p(" ‡ neither prior nor Bayes", episode_prior=False, bayes_update=False)}  # fmt: skip
 
 
 def main() -> None:
@@ -263,20 +268,21 @@ def main() -> None:
     big = [variant(f"hop {t}x{s}", num_trees=t, num_simulations=s)
            for t, s in (((5, 50), (2, 100)) if q else ((5, 200), (2, 800)))]  # fmt: skip
     scripted, plus = list(SCRIPTED), plus_rows("hop_plus", *SU)
+    shown = [plus[key] for key in ("rollouts only", "tree_value", "all", "c_puct 5") if key in plus]
     neither = {"episode_prior": False, "bayes_update": False}
     duel = [*scripted, variant("mcts 2x16 (uniform OM)", "uniform"), base,
-            variant("hop neither prior nor Bayes update", **neither), *plus,
+            variant("hop neither prior nor Bayes update", **neither), *plus.values(),
             variant("mcts + hop_plus options (uniform OM)", "uniform", **HOP_PLUS)]  # fmt: skip
     probe("Decision probe, 2 hunters 6x6", "2p 6x6", [(base, 1), *[(b, 1) for b in big],
-          *[(v, g) for g in (1, 0) for v in (plus[4], plus[0], plus[5])], (base, 0)], count,
-          lines)  # fmt: skip
+          *[(v, g) for g in (1, 0) for v in shown], (base, 0)], count, lines)  # fmt: skip
     pair = ["nearest_hare", "nearest_stag"]
     table("2 hunters, 6x6: partner hunts only hares / only the stag", "2p 6x6", duel, pair,
           base, seeds, k, lines)  # fmt: skip
     table("Search budget, 2 hunters 6x6, hare-only partner", "2p 6x6", [base, *big],
           ["nearest_hare"], base, seeds[: ARGS.budget_matches], 2, lines)  # fmt: skip
-    table("2 hunters, 4x4 without walls", "2p 4x4 open", [*duel[:5], *plus[:2], plus[5]], pair,
-          base, seeds, k, lines)  # fmt: skip
+    few = [plus[key] for key in ("all", "leaf_value", "tree_value", "c_puct 5") if key in plus]
+    table("2 hunters, 4x4 without walls", "2p 4x4 open", [*duel[:5], *few], pair, base, seeds, k,
+          lines)  # fmt: skip
     hop = variant("hop (pretrained: learned OM + trained net)", *LP)
     tnet = variant("hop trained net + scripted OM", "scripted", "pretrained")
     pplus = plus_rows("hop_plus (pretrained)", *LP)
@@ -284,9 +290,10 @@ def main() -> None:
             variant("hop neither prior nor Bayes update", *LP, **neither), tnet,
             variant("hop trained net + scripted OM, neither prior nor Bayes", "scripted",
                     "pretrained", **neither), variant("hop untrained net + learned OM", "learned"),
-            base, variant("mcts (pretrained, uniform OM)", "uniform", "pretrained"), *pplus]  # fmt: skip
+            base, variant("mcts (pretrained, uniform OM)", "uniform", "pretrained"), *pplus.values()]  # fmt: skip
     probe("Decision probe, default game (4 hunters)", "default",
-          [(v, g) for v in (hop, tnet, base, pplus[0], pplus[5]) for g in (1, 0)], count, lines)  # fmt: skip
+          [(v, g) for v in (hop, tnet, base, pplus["all"], pplus.get("tree_value", pplus["c_puct 5"]))
+           for g in (1, 0)], count, lines)  # fmt: skip
     table("Default game, 1 focal + 3 co-players", "default", rows,
           ["nearest_hare", "nearest_stag", "random"], hop, seeds, k, lines)  # fmt: skip
     write_report(lines, (time.perf_counter() - start) / 60)

@@ -14,12 +14,15 @@ def same(a: torch.nn.Module, b: torch.nn.Module) -> bool:
 
 
 def test_variants_are_planners_with_the_options():
-    ablated = diag.plus_rows("hop_plus", *diag.SU)[2]  # without the mean root value
-    (agent,) = ablated.agents(StagHuntConfig.make(**diag.GAMES["2p 4x4 open"]), [0])
+    rows = diag.plus_rows("hop_plus", *diag.SU)
+    config = StagHuntConfig.make(**diag.GAMES["2p 4x4 open"])
+    (agent,) = rows["tree_value"].agents(config, [0])  # hop_plus without the mean tree value
     assert type(agent) is PlannerAgent
     o = agent.options
-    assert (o.greedy, o.root_value, o.leaf_value) == (True, "q", HOP_PLUS["leaf_value"])
+    assert o.tree_value == "spec" and (o.greedy, o.leaf_value) == (True, HOP_PLUS["leaf_value"])
     assert (o.num_trees, o.num_simulations, o.learn_opponents) == (2, 16, False)
+    (full,) = rows["all"].agents(config, [0])
+    assert all(getattr(full.options, key) == value for key, value in HOP_PLUS.items())
 
 
 def test_mixtures_load_the_shipped_hop_parts():
@@ -36,8 +39,8 @@ def test_mixtures_load_the_shipped_hop_parts():
 def test_a_tiny_table_runs():
     lines: list[str] = []
     base = diag.variant("hop")
-    plus = diag.plus_rows("hop_plus", *diag.SU)[:2]
-    rows = ["nearest_hare", base, *plus]
+    plus = diag.plus_rows("hop_plus", *diag.SU)
+    rows = ["nearest_hare", base, plus["all"], plus["leaf_value"]]
     diag.table("t", "2p 4x4 open", rows, ["nearest_stag"], base, [0, 1], 2, lines)
     body = [line for line in lines if line.startswith("| ") and "focal" not in line]
     assert len(body) == 2 * len(rows)  # the reward table and the episodes-2..K table

@@ -32,11 +32,11 @@ from .stag_hunt_step import search_decisions
 
 CHECKPOINT_KIND = checkpoints.PLANNER
 
-# the planner options of ``hop_plus``: HOP whose decisions count what its search finds (each kept
-# by an ablation in benchmarks/results/hop_diagnosis.md): leaves valued by goal-directed rollouts
-# under the trees' sampled co-player goals, every edge tried before the best is deepened, and
-# the decision greedy on W / N pooled over the trees
-HOP_PLUS = {"greedy": True, "root_value": "mean", "leaf_value": "rollout", "tree_value": "mean"}
+# the planner options of ``hop_plus``: HOP whose search counts what it finds, each option kept
+# because its ablation shows it helps (benchmarks/results/hop_diagnosis.md): leaves valued by
+# goal-directed rollouts under the trees' sampled co-player goals, every edge tried before the
+# best is deepened, and the decision greedy (``root_value="mean"`` was tried too: no gain)
+HOP_PLUS = {"greedy": True, "leaf_value": "rollout", "tree_value": "mean"}
 
 
 @dataclasses.dataclass
