@@ -7,7 +7,8 @@ the ``quick`` size: the quick preset's networks, search budget and 60 self-play 
 the planners, 300k PPO steps), but on the default game (4 hunters, 8x8, 1 stag, 4 hares, 35
 steps), with the seeds listed there. The planners are saved without their optimisers' moments
 (agents to play with, a third of the size); the manifest records each agent's game, seed,
-training time and this command.
+training time and this command; the planners' self-play learning curves are copied to
+``benchmarks/results/pretrained/``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from tom_agents.pretrained import FOLDER, MANIFEST
 
 SHIPPED = ("hop", "direct_om", "mcts", "ppo", "ppo_prosocial")
 COMMAND = "python -m benchmarks.build_pretrained"
+CURVES = (
+    Path(__file__).resolve().parent / "results" / "pretrained"
+)  # the planners' self-play curves
 
 
 def main() -> None:
@@ -48,6 +52,9 @@ def main() -> None:
         if kind == "checkpoint":
             _, owners = load_planners(path, device="cpu")
             owners[0].save(target, optimizers=False)
+            curves = Path(path).parents[1] / "learning_curves.png"  # run/checkpoints/file
+            CURVES.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(curves, CURVES / f"{name}_learning_curves.png")
             seed, how = trained_agents.PLANNERS[name][1], "self-play, quick preset settings"
         else:
             shutil.copyfile(path, target)

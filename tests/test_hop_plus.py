@@ -123,3 +123,15 @@ def test_belief_switches(option, value):
 def test_unknown_choices_are_refused_by_name(field, value):
     with pytest.raises(ValueError, match=field):
         PlannerAgent(StagHuntConfig(), device="cpu", **{field: value})
+
+
+def test_prior_pseudocount_keeps_the_prior_off_zero_and_one():
+    spec = PlannerAgent(StagHuntConfig.make(num_players=2, num_hares=2), seed=0, device="cpu")
+    smooth = spec.follower(0, prior_pseudocount=1.0)
+    for agent in (spec, smooth):
+        agent.seat.goal_counts = np.array([[0.0, 1.0]])  # one hare realised
+        agent.reset("hunter_0")
+    assert np.array_equal(spec.seat.prior, [[0.0, 1.0]]), "SPEC: certain after one episode"
+    assert np.allclose(smooth.seat.prior, [[1 / 3, 2 / 3]])
+    with pytest.raises(ValueError, match="prior_pseudocount"):
+        spec.follower(0, prior_pseudocount=-1.0)

@@ -242,7 +242,11 @@ def root_values(q: np.ndarray, visits: np.ndarray, kind: str = "q") -> np.ndarra
 
 def _seat(networks: PlannerNetworks, options: PlannerOptions) -> Seat:
     return Seat(
-        networks.config, networks.goal_conditioned, options.episode_prior, options.bayes_update
+        networks.config,
+        networks.goal_conditioned,
+        options.episode_prior,
+        options.bayes_update,
+        options.prior_pseudocount,
     )
 
 

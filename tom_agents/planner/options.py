@@ -41,6 +41,9 @@ class PlannerOptions:
     leaf_value: str = "net"
     belief_discount: float = 0.995
     episode_prior: bool = True  # False: each episode starts uniform (paper: "without long-term")
+    # pseudo-counts per goal added to the discounted goal counts when the prior is formed: 0 is
+    # SPEC's (one realised goal makes the prior exactly 0 or 1, which no evidence can then move)
+    prior_pseudocount: float = 0.0
     bayes_update: bool = True  # False: no intra-episode update (beliefs stay the prior)
     dirichlet_noise: bool = SearchSettings.dirichlet_noise
     dirichlet_epsilon: float = SearchSettings.dirichlet_epsilon
@@ -69,6 +72,8 @@ class PlannerOptions:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if not 0.0 <= self.belief_discount <= 1.0:
             raise ValueError(f"belief_discount must be in [0, 1], got {self.belief_discount}")
+        if self.prior_pseudocount < 0:
+            raise ValueError(f"prior_pseudocount must be >= 0, got {self.prior_pseudocount}")
         if self.beta < 0:
             raise ValueError(f"beta must be >= 0, got {self.beta}")
         _ = self.inference  # validates the dtype

@@ -65,11 +65,13 @@ class Seat:
         goal_conditioned: bool,
         episode_prior: bool = True,
         bayes_update: bool = True,
+        prior_pseudocount: float = 0.0,
     ) -> None:
         self.config = config
         self.goal_conditioned = goal_conditioned
         self.episode_prior = episode_prior  # False: each episode starts from the uniform prior
         self.bayes_update = bayes_update  # False: beliefs move only when a goal is realised
+        self.prior_pseudocount = prior_pseudocount  # added to every goal's count for the prior
         self.num_coplayers = config.num_players - 1
         self.goal_counts = np.zeros((self.num_coplayers, NUM_GOALS))
         self.opponent_buffers: list[list[OpponentStep]] = [[] for _ in range(self.num_coplayers)]
@@ -79,7 +81,7 @@ class Seat:
         """A new episode as player ``focal``; the goal counts of earlier episodes are kept."""
         self.focal = focal
         counts = self.goal_counts if self.episode_prior else np.zeros_like(self.goal_counts)
-        self.prior = beliefs.prior_from_counts(counts)
+        self.prior = beliefs.prior_from_counts(counts + self.prior_pseudocount)
         self.belief = self.prior.copy()
         self.realised = np.full(self.num_coplayers, -1)
         self.catch_step = np.full(self.num_coplayers, -1)

@@ -1,0 +1,107 @@
+"""The inter-episode prior of hop_plus on the paper's game: as SPEC forms it, with pseudo-counts,
+and without it, paired on the layouts of ``benchmarks.adaptation_paper``.
+
+    python -m benchmarks.prior_ablation --matches 12 --episodes 6
+
+SPEC's prior is the discounted goal counts normalised: one realised goal makes it exactly 0 or 1,
+and no later evidence moves it. ``prior_pseudocount`` adds that many counts per goal. Every
+variant is the shipped hop_plus with one option changed; the lineups, seeds and co-players are
+those of ``adaptation_paper`` (the same matches), so its rows compare with that report's.
+Writes ``benchmarks/results/paper/prior_ablation.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from benchmarks.adaptation import EARLY, MIXES
+from benchmarks.adaptation_paper import COPLAYERS, OUT, specs
+from tom_agents import make_agent, register_agent
+from tom_agents.arena import play
+from tom_agents.arena.report import format_ci
+from tom_agents.stats import bootstrap_ci
+
+VARIANTS = {  # label -> hop_plus options
+    "hop_plus": {},
+    "pseudo-count 1": {"prior_pseudocount": 1.0},
+    "no prior": {"episode_prior": False},
+}
+BASE = "hop_plus"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--matches", type=int, default=12)
+    parser.add_argument("--episodes", type=int, default=6)
+    parser.add_argument("--cache", type=Path, default=Path("runs/pretrained"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    seat_specs, _ = specs(args.cache)
+    for label, options in VARIANTS.items():
+        register_agent(
+            f"prior_{label}", partial(make_agent, "hop_plus", pretrained=True, **options)
+        )
+    rewards = {}
+    lineups = [(m, x, v) for m in MIXES for x in COPLAYERS for v in VARIANTS]
+    for mix, coplayer, label in tqdm(lineups, desc="lineups"):
+        n = MIXES[mix]
+        lineup = [f"prior_{label}"] * n + [seat_specs.get(coplayer, coplayer)] * (4 - n)
+        result = play(lineup, args.episodes, range(args.matches), progress=False)
+        rewards[mix, coplayer, label] = result.rewards[:, :, :n].mean(axis=2)
+    others = [v for v in VARIANTS if v != BASE]
+    lines = [
+        "# hop_plus's inter-episode prior on the paper's game",
+        "",
+        f"Command: `python -m benchmarks.prior_ablation {' '.join(sys.argv[1:])}`; wall time "
+        f"{(time.perf_counter() - start) / 60:.1f} min. {args.matches} matches x K = "
+        f"{args.episodes} episodes per lineup, the matches of `adaptation_paper`.",
+        "",
+        f"Focal reward per episode over all K [95% bootstrap over matches]; Δ: paired difference "
+        f"to {BASE}; rise: episodes 2..{EARLY} minus episode 1.",
+        "",
+        "| mix | co-player | "
+        + " | ".join(VARIANTS)
+        + " | "
+        + " | ".join(f"Δ {v}" for v in others)
+        + " | "
+        + " | ".join(f"rise {v}" for v in VARIANTS)
+        + " |",
+        "|---|---|" + "---:|" * (2 * len(VARIANTS) + len(others)),
+    ]
+    for mix in MIXES:
+        for x in COPLAYERS:
+            r = {v: rewards[mix, x, v] for v in VARIANTS}
+            cells = [format_ci(*bootstrap_ci(r[v].mean(1))) for v in VARIANTS]
+            cells += [format_ci(*bootstrap_ci(r[v].mean(1) - r[BASE].mean(1))) for v in others]
+            cells += [
+                format_ci(*bootstrap_ci(r[v][:, 1:EARLY].mean(1) - r[v][:, 0])) for v in VARIANTS
+            ]
+            lines.append(f"| {mix.split(' + ')[0]} | {x} | " + " | ".join(cells) + " |")
+    pooled = {
+        v: bootstrap_ci(
+            sum(
+                rewards[m, x, v].mean(1) - rewards[m, x, BASE].mean(1)
+                for m in MIXES
+                for x in COPLAYERS
+            )
+            / (len(MIXES) * len(COPLAYERS))
+        )
+        for v in others
+    }
+    lines += ["", "Pooled over the cells, Δ to hop_plus: "
+              + "; ".join(f"{v} {format_ci(*ci)}" for v, ci in pooled.items()), ""]  # fmt: skip
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "prior_ablation.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
