@@ -28,12 +28,12 @@ from tom_agents.arena import play
 from tom_agents.arena.report import format_ci
 from tom_agents.stats import bootstrap_ci
 
-VARIANTS = {  # label -> hop_plus options
-    "hop_plus": {},
+VARIANTS = {  # label -> hop_plus options (the recorded run: before the pseudo-count joined HOP_PLUS)
+    "SPEC prior": {"prior_pseudocount": 0.0},
     "pseudo-count 1": {"prior_pseudocount": 1.0},
     "no prior": {"episode_prior": False},
 }
-BASE = "hop_plus"
+BASE = "SPEC prior"
 
 
 def main() -> None:
@@ -96,7 +96,7 @@ def main() -> None:
         )
         for v in others
     }
-    lines += ["", "Pooled over the cells, Δ to hop_plus: "
+    lines += ["", f"Pooled over the cells, Δ to {BASE}: "
               + "; ".join(f"{v} {format_ci(*ci)}" for v, ci in pooled.items()), ""]  # fmt: skip
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "prior_ablation.md").write_text("\n".join(lines))

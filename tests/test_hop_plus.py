@@ -70,7 +70,7 @@ def test_hop_plus_walks_to_the_prey_its_beliefs_make_worth_it(seed, habit, towar
     agent = make_agent(
         "hop_plus", env.config, seed=seed, device="cpu", opponent_model="scripted", **BUDGET
     )
-    agent.seat.goal_counts = np.eye(2)[[habit]] * 10  # 0 stag, 1 hare
+    agent.seat.goal_counts = np.eye(2)[[habit]] * 100  # 0 stag, 1 hare: a well-known habit
     agent.reset("hunter_0")
     assert agent.act(observations["hunter_0"], infos["hunter_0"]) == towards
 

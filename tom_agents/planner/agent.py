@@ -35,8 +35,14 @@ CHECKPOINT_KIND = checkpoints.PLANNER
 # the planner options of ``hop_plus``: HOP whose search counts what it finds, each option kept
 # because its ablation shows it helps (benchmarks/results/hop_diagnosis.md): leaves valued by
 # goal-directed rollouts under the trees' sampled co-player goals, every edge tried before the
-# best is deepened, and the decision greedy (``root_value="mean"`` was tried too: no gain)
-HOP_PLUS = {"greedy": True, "leaf_value": "rollout", "tree_value": "mean"}
+# best is deepened, the decision greedy, and a pseudo-count in the inter-episode prior
+# (benchmarks/results/paper/prior_ablation.md; ``root_value="mean"`` was tried too: no gain)
+HOP_PLUS = {
+    "greedy": True,
+    "leaf_value": "rollout",
+    "tree_value": "mean",
+    "prior_pseudocount": 1.0,
+}
 
 
 @dataclasses.dataclass
