@@ -27,10 +27,9 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from benchmarks import trained_agents
-from benchmarks.adaptation import EARLY, MIXES, plot, reward_tables, write_csv
+from benchmarks import adaptation, trained_agents
+from benchmarks.adaptation import COPLAYERS, EARLY, MIXES, plot, reward_tables, write_csv
 from benchmarks.common import machine_info
-from staghunt_env import StagHuntConfig
 from tom_agents import make_agent, register_agent
 from tom_agents.arena import play
 from tom_agents.arena.report import format_ci
@@ -39,16 +38,7 @@ from tom_agents.stats import bootstrap_ci
 RECOMMENDED = "hop_plus"
 ABLATION = "hop_plus_no_prior"
 FOCALS = ("hop", RECOMMENDED, ABLATION, "direct_om", "mcts", "ppo")
-BASELINES = ("hop", "direct_om", "mcts", "ppo")
-COPLAYERS = (
-    "random",
-    "nearest_stag",
-    "nearest_hare",
-    "nearest_prey",
-    "ppo_selfish",
-    "ppo_prosocial",
-    "hop_selfplay",
-)
+BASELINES = ("hop", *adaptation.BASELINES)
 HABITS = ("nearest_stag", "nearest_hare", "ppo_selfish")  # co-players that keep one habit
 REFERENCES = {"nearest_hare": "nearest_hare", "nearest_stag": "nearest_stag"}  # co-player: focal
 SHIPPED = {  # benchmark name -> (shipped agent, options)
@@ -68,10 +58,8 @@ def specs(cache: Path) -> tuple[dict[str, str], dict]:
     co-players not shipped trained (or read from the cache)."""
     for name, (agent, options) in SHIPPED.items():
         register_agent(f"shipped_{name}", partial(make_agent, agent, pretrained=True, **options))
-    game = {key: getattr(StagHuntConfig(), key) for key in trained_agents.GAME}
-    game = {key: list(v) if isinstance(v, tuple) else v for key, v in game.items()}
     trained, seconds = trained_agents.prepare(
-        "quick", cache, game=game, names=("hop_selfplay", "ppo_selfish")
+        "quick", cache, game=trained_agents.default_game(), names=("hop_selfplay", "ppo_selfish")
     )
     return {**{name: f"shipped_{name}" for name in SHIPPED}, **trained}, seconds
 

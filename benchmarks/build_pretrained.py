@@ -39,8 +39,7 @@ def main() -> None:
     parser.add_argument("--cache", default="runs/pretrained", help="training runs")
     args = parser.parse_args()
     default = StagHuntConfig()
-    game = {key: getattr(default, key) for key in trained_agents.GAME}
-    game = {key: list(value) if isinstance(value, tuple) else value for key, value in game.items()}
+    game = trained_agents.default_game()
     start = time.perf_counter()
     specs, timings = trained_agents.prepare(
         "quick", Path(args.cache), retrain=True, game=game, names=SHIPPED

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from staghunt_env import StagHuntConfig
 from tom_agents.atomic import atomic_write
 from tom_agents.ppo import PPOConfig, train_ppo
 from tom_agents.selfplay import checkpoint as selfplay_checkpoint
@@ -48,6 +49,14 @@ SIZES = {
 }
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def default_game() -> dict:
+    """The default game (the paper's) as env keywords of the fields ``GAME`` sets, in JSON's
+    types: what the shipped agents were trained on."""
+    default = StagHuntConfig()
+    game = {key: getattr(default, key) for key in GAME}
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in game.items()}
 
 
 def _digest(game: dict) -> str:

@@ -3,9 +3,11 @@
 Per decision: perceive the co-players' last actions and update the goal beliefs (the
 :class:`~.seat.Seat`), sample co-player goals per tree from the beliefs, search
 (:func:`~.stag_hunt_step.search_decisions`), average the root Q over the trees and act by
-softmax(beta * Q) (SPEC; the options ``greedy``, ``root_value`` and ``leaf_value`` change this,
-as the ``hop_plus`` variant does: :data:`HOP_PLUS`). Across episodes: discounted goal counts give the next episode's prior, and the
-learned opponent models train on hindsight-labelled trajectories (:mod:`~.learning`).
+softmax(beta * Q). Across episodes: discounted goal counts give the next episode's prior, and the
+learned opponent models train on hindsight-labelled trajectories (:mod:`~.learning`). That is
+SPEC's method, the defaults; options change its parts (``greedy``, ``root_value``,
+``leaf_value``, ``tree_value``, ``prior_pseudocount``), as the ``hop_plus`` variant does
+(:data:`HOP_PLUS`).
 """
 
 from __future__ import annotations

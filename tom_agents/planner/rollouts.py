@@ -59,14 +59,14 @@ def _walk(config, states, focal, goals, gamma, seeds) -> np.ndarray:
     index = np.arange(states.batch_size)  # the rows still walking
     seats = (focal[:, None] + np.arange(n)) % n  # seat k -> player
     for step in range(config.max_cycles + 1):
-        rows = np.arange(len(index))
-        live = ~states.over & states.alive[rows, seats[:, 0]]
+        live = ~states.over & states.alive[np.arange(len(index)), seats[:, 0]]
         if not live.all():
             keep = np.flatnonzero(live)
             states, index, seats, goals = states.select(keep), index[keep], seats[keep], goals[keep]
-            seeds, rows = seeds[keep], rows[: len(keep)]
+            seeds = seeds[keep]
         if not len(index):
             break
+        rows = np.arange(len(index))
         obs, masks = observe(states)
         views, view_masks = obs[rows[:, None], seats], masks[rows[:, None], seats]
         probs = _WALKER.probs(views, states.t, view_masks)[rows[:, None], np.arange(n), goals]
