@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import importlib
+import importlib.util
 import json
 import os
 import random
@@ -58,6 +59,7 @@ TINY = [
     "eval_episodes=2",
     "share_networks=false",  # the paper's layout, one network per seat (the quick preset shares)
     "progress=false",
+    "workers=0",  # in this process, whatever the machine's load (the Ray tests say workers=2)
     f"env={ENV}",
 ]
 TIMING = {"env_steps_per_s", "simulations_per_s"}
@@ -503,6 +505,67 @@ def test_ray_workers_complete_an_iteration_when_one_is_killed_mid_run(tmp_path):
         assert trainer.step()["iteration"] == 3
     finally:
         ray.shutdown()
+
+
+def test_a_run_on_ray_workers_resumes_from_a_checkpoint_exactly_as_it_would_have_gone_on(
+    tmp_path,
+):
+    import ray
+
+    config = tiny_config(tmp_path, "ray", "workers=2", "ranked_rewards=true")
+    unbroken = Trainer(config)
+    try:
+        unbroken.step()
+        path = ckpt.save_checkpoint(tmp_path, unbroken, keep=1)
+        going_on = [unbroken.step() for _ in range(2)]
+        weights = unbroken.owners[0].networks.state_dict()["policy_value"]
+        for worker in unbroken.workers:
+            ray.kill(worker)
+        deadline = time.monotonic() + 60  # Ray frees the killed actors' CPUs a moment later
+        while ray.available_resources().get("CPU", 0) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        resumed = Trainer(config)
+        ckpt.restore_trainer(resumed, ckpt.read_checkpoint(path, config.to_dict()))
+        assert [untimed([resumed.step()])[0] for _ in range(2)] == untimed(going_on)
+        for key, value in resumed.owners[0].networks.state_dict()["policy_value"].items():
+            assert torch.equal(value, weights[key]), key
+    finally:
+        ray.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("load", "ray_installed", "on_cpu", "expected"),
+    [
+        (0.1, True, True, 2),  # two free cores: one actor on each
+        (1.2, True, True, 0),  # one of them busy: actors would slow the run (0.55-0.6x)
+        (0.1, False, True, 0),
+        (0.1, True, False, 0),  # the networks on a GPU: Ray's actors play on the CPU
+    ],
+)
+def test_unset_workers_are_one_ray_actor_per_free_core_where_that_pays(
+    monkeypatch, tmp_path, load, ray_installed, on_cpu, expected
+):
+    from tom_agents import threads
+    from tom_agents.selfplay.train import with_workers
+
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr(threads, "load_average", lambda: load)
+    found = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: found(name, *a) if ray_installed or name != "ray" else None,
+    )
+    assert threads.auto_workers(num_games=6, on_cpu=on_cpu)[0] == expected
+    unset = dataclasses.replace(tiny_config(tmp_path, "auto"), workers=None, device="cpu")
+    if on_cpu:
+        decided, why = with_workers(unset)
+        assert decided.workers == expected and why, "the choice is made and said"
+    assert threads.auto_workers(num_games=1, on_cpu=True)[0] <= 1, "at most one actor per game"
+    assert with_workers(dataclasses.replace(unset, workers=1)) == (
+        dataclasses.replace(unset, workers=1),
+        "",
+    ), "a count given is kept"
 
 
 # --------------------------------------------------------------------------- 5. the device path

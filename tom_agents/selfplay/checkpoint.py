@@ -2,9 +2,10 @@
 atomically, the newest good one found on resume.
 
 A checkpoint holds the run's configuration, counters, metrics and evaluations, torch's RNG
-state, every network owner (weights, optimisers, RNG) and, for runs that play in this process,
-the games in flight and every player's seat (beliefs, perception, records), so that a resumed
-run continues exactly as an unbroken one would.
+state, every network owner (weights, optimisers, RNG) and the games in flight with every
+player's seat (beliefs, perception, records), this process's or each Ray actor's, so that a
+resumed run continues exactly as an unbroken one would (with Ray, when it resumes with as many
+actors; another count starts fresh games).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ __all__ = ["CheckpointError", "latest_good_checkpoint", "read_checkpoint", "save
 
 def trainer_state(trainer: Trainer) -> dict[str, Any]:
     """Everything a run holds, as tensors and plain data."""
-    state: dict[str, Any] = {
+    return {
         "config": trainer.config.to_dict(),
         "iteration": trainer.iteration,
         "metrics": trainer.metrics,
@@ -55,27 +56,28 @@ def trainer_state(trainer: Trainer) -> dict[str, Any]:
         "torch_rng": torch.get_rng_state(),
         "owners": [_agent_state(o) | {"networks": o.networks.state_dict()} for o in trainer.owners],
         "opponent_pools": [columns_of(pools) for pools in trainer.opponent_pools],
-        "rollout": None,
+        "rollouts": trainer.rollout_states(),
     }
-    rollout = trainer.rollout
-    if rollout is not None:
-        snapshot = rollout.games.get_state()
-        runner = rollout.runner
-        state["rollout"] = {
-            "games": {
-                "game": snapshot["game"].arrays(),
-                "returns": snapshot["returns"],
-                "rng": snapshot["rng"],
-            },
-            "runner": {
-                "caught": runner.caught,
-                "catch_step": runner.catch_step,
-                "length": runner.length,
-            },
-            "players": [[_agent_state(p) for p in game] for game in rollout.players],
-            "ranked": None if rollout.ranked is None else list(rollout.ranked.buffer),
-        }
-    return state
+
+
+def rollout_state(rollout) -> dict[str, Any]:
+    """The games in flight of one rollout (this process's or a Ray actor's), and its players."""
+    snapshot = rollout.games.get_state()
+    runner = rollout.runner
+    return {
+        "games": {
+            "game": snapshot["game"].arrays(),
+            "returns": snapshot["returns"],
+            "rng": snapshot["rng"],
+        },
+        "runner": {
+            "caught": runner.caught,
+            "catch_step": runner.catch_step,
+            "length": runner.length,
+        },
+        "players": [[_agent_state(p) for p in game] for game in rollout.players],
+        "ranked": None if rollout.ranked is None else list(rollout.ranked.buffer),
+    }
 
 
 def restore_trainer(trainer: Trainer, state: dict[str, Any]) -> None:
@@ -88,9 +90,11 @@ def restore_trainer(trainer: Trainer, state: dict[str, Any]) -> None:
         owner.networks.load_state_dict(saved["networks"])
         _restore_agent(owner, saved)
     trainer.opponent_pools = [rows_of(pools) for pools in state["opponent_pools"]]
-    rollout, saved = trainer.rollout, state["rollout"]
-    if rollout is None or saved is None:
-        return  # Ray actors start fresh games, as after a worker's restart
+    trainer.restore_rollouts(state["rollouts"])
+
+
+def restore_rollout(rollout, saved: dict[str, Any]) -> None:
+    """Put a state from :func:`rollout_state` into a rollout of the same games and players."""
     games = saved["games"]
     rollout.games.set_state(
         {

@@ -104,7 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
         "<name>_2, <name>_3, ... when an earlier run has it)",
     )
     parser.add_argument(
-        "--workers", type=int, help="Ray actors playing the games; 0: none (default: 0)"
+        "--workers",
+        type=int,
+        help="Ray actors playing the games, a CPU each; 0: play in this process (default: one "
+        "per free core where two or more are free and Ray is installed, else 0)",
     )
     parser.add_argument(
         "--ray-address", help="an existing Ray cluster (default: start one on this machine)"

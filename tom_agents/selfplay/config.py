@@ -65,7 +65,9 @@ class SelfPlayConfig:
     keep_checkpoints: int = 3
     eval_episodes: int = 0  # evaluation episodes at the start and the end (0: none)
     gif_every: int = 0  # write a GIF of a recent episode every k iterations (0: at the end only)
-    workers: int = 0  # Ray actors playing the games (0: in this process)
+    # Ray actors playing the games (0: in this process; None: one per free core where two or
+    # more are free, see tom_agents.threads.auto_workers; a run records the count it used)
+    workers: int | None = None
     ray_address: str | None = None
     progress: bool = True
     # Thread pools of this process (None: tom_agents.threads decides, OMP_NUM_THREADS and
@@ -109,7 +111,8 @@ class SelfPlayConfig:
         counts = [(name, getattr(self, name), 1) for name in positive]
         counts += [(f"planner.{name}", getattr(self.planner, name), 1) for name in network]
         counts += [(name, getattr(self, name), 0) for name in ("seed", "eval_episodes")]
-        counts += [(name, getattr(self, name), 0) for name in ("gif_every", "workers")]
+        counts += [("gif_every", self.gif_every, 0)]
+        counts += [("workers", self.workers, 0)] if self.workers is not None else []
         counts += [("ranked_initial", self.ranked_initial, 0)]
         counts += [(n, getattr(self, n), 1) for n in THREADS if getattr(self, n) is not None]
         counts += [("planner.channels", min(self.planner.channels), 1)]

@@ -41,6 +41,7 @@ class Trainer:
     """All the state of a run (:func:`~.checkpoint.trainer_state` is what a checkpoint holds)."""
 
     def __init__(self, config: SelfPlayConfig) -> None:
+        config, _ = with_workers(config)
         self.config = config
         self.env_config = StagHuntConfig.make(**config.env)
         self.device = str(resolve_device(config.device))
@@ -66,6 +67,7 @@ class Trainer:
             else None
         )
         self.workers: list = []
+        self._worker_rollouts: list[dict[str, Any]] = []  # restored, for actors not yet started
         n_seats = self.env_config.num_players - 1
         self.opponent_pools: list[list[list[tuple]]] = [
             [[] for _ in range(n_seats)] for _ in self.owners
@@ -82,7 +84,9 @@ class Trainer:
             if not self.workers:
                 from .workers import start_workers
 
-                self.workers = start_workers(config, config.seed + self.iteration)
+                self.workers = start_workers(
+                    config, config.seed + self.iteration, self._worker_rollouts
+                )
             from .workers import collect_on_workers
 
             collected, steps = collect_on_workers(
@@ -114,6 +118,26 @@ class Trainer:
         )
         self.metrics.append(row)
         return row
+
+    def rollout_states(self) -> list[dict[str, Any]]:
+        """The games in flight: this process's rollout, or each Ray actor's (what a checkpoint
+        keeps so that a resumed run plays on exactly as an unbroken one)."""
+        if self.rollout is not None:
+            return [ckpt.rollout_state(self.rollout)]
+        if not self.workers:
+            return self._worker_rollouts
+        from .workers import worker_states
+
+        return worker_states(self.workers)
+
+    def restore_rollouts(self, states: list[dict[str, Any]]) -> None:
+        """Restore :meth:`rollout_states`; with another number of Ray actors than saved (or
+        after a switch between Ray and in-process), the games start afresh."""
+        if self.rollout is not None:
+            if len(states) == 1:
+                ckpt.restore_rollout(self.rollout, states[0])
+        elif len(states) == self.config.workers:
+            self._worker_rollouts = states
 
     def _train_owner(self, index: int, collected: Collected) -> dict[str, float]:
         samples = collected.samples[index]
@@ -194,8 +218,13 @@ def train(
     (continue from its newest good checkpoint; with none, a RunError names each checkpoint's
     fault) or ``overwrite`` (its old outputs are removed; with ``resume``, only when nothing can
     be resumed). ``fresh_folder``: an earlier run's folder moves this one to ``<name>_2``, ...
-    More Ray workers than the cluster can place are refused before any of this.
+    More Ray workers than the cluster can place are refused before any of this; ``workers``
+    left unset is decided here (:func:`with_workers`) and said.
     """
+    config, why = with_workers(config)
+    if why:
+        where = f"on {config.workers} Ray actors" if config.workers else "in this process"
+        print(f"self-play {where}: {why} (--workers N to choose)")
     if config.workers:
         connect_ray(config.workers, config.ray_address)
     gifs = gifs_available()
@@ -219,6 +248,16 @@ def train(
             trainer = _start(config, held, resume, overwrite)
             bar.start_at(trainer.iteration)
             return _run(config, trainer, bar, gifs)
+
+
+def with_workers(config: SelfPlayConfig) -> tuple[SelfPlayConfig, str]:
+    """``config`` with ``workers`` decided (:func:`tom_agents.threads.auto_workers`) when it is
+    unset, and why ("" when it was set)."""
+    if config.workers is not None:
+        return config, ""
+    on_cpu = resolve_device(config.device).type == "cpu"
+    workers, why = threads.auto_workers(config.num_games, on_cpu)
+    return dataclasses.replace(config, workers=workers), why
 
 
 def _start(config: SelfPlayConfig, held: Claim, resume: bool, overwrite: bool) -> Trainer:

@@ -17,6 +17,7 @@ from staghunt_env import StagHuntConfig
 
 from .. import threads
 from ..ray_cluster import connect_ray
+from .checkpoint import restore_rollout, rollout_state
 from .learner import RankedRewards
 from .rollout import Collected, SelfPlayRollout, make_agents
 
@@ -70,15 +71,22 @@ class RolloutWorker:
         collected = self.rollout.collect(agent_steps)
         return collected, self.rollout.drain_opponent_steps()
 
+    def state(self) -> dict[str, Any]:
+        return rollout_state(self.rollout)
+
+    def restore(self, state: dict[str, Any]) -> None:
+        restore_rollout(self.rollout, state)
+
     def pid(self) -> int:
         import os
 
         return os.getpid()
 
 
-def start_workers(config, seed: int) -> list:
+def start_workers(config, seed: int, states: list[dict[str, Any]] = ()) -> list:
     """Connect to (or start) Ray and create ``config.workers`` actors sharing ``config.num_games``
-    (refused when Ray has not a CPU for each: it would wait for them forever)."""
+    (refused when Ray has not a CPU for each: it would wait for them forever); ``states``: one
+    per actor, from :func:`worker_states`, to play on from a checkpoint's games."""
     connect_ray(config.workers, config.ray_address)
     shares = np.array_split(np.arange(config.num_games), config.workers)
     settings = {
@@ -90,12 +98,19 @@ def start_workers(config, seed: int) -> list:
         "ranked_buffer": config.ranked_buffer,
         "ranked_initial": config.ranked_initial,
     }
-    return [
+    workers = [
         RolloutWorker.options(num_cpus=1).remote(
             config.env, {**settings, "num_games": len(share)}, seed * 7919 + w
         )
         for w, share in enumerate(shares)
     ]
+    ray.get([w.restore.remote(s) for w, s in zip(workers, states)])
+    return workers
+
+
+def worker_states(workers: list) -> list[dict[str, Any]]:
+    """Each actor's games in flight and players (for a checkpoint)."""
+    return ray.get([w.state.remote() for w in workers])
 
 
 def collect_on_workers(workers: list, owners, agent_steps: int):
