@@ -2,17 +2,23 @@
 and without it, paired on the layouts of ``benchmarks.adaptation_paper``.
 
     python -m benchmarks.prior_ablation --matches 12 --episodes 6
+    python -m benchmarks.prior_ablation --variants "pseudo-count 1" "soft counts" "no prior" \
+        --base "pseudo-count 1" --coplayers nearest_stag nearest_hare ppo_selfish \
+        --report soft_counts.md
 
 SPEC's prior is the discounted goal counts normalised: one realised goal makes it exactly 0 or 1,
-and no later evidence moves it. ``prior_pseudocount`` adds that many counts per goal. Every
+and no later evidence moves it. ``prior_pseudocount`` adds that many counts per goal;
+``soft_goal_counts`` also counts the co-players that caught nothing, by their episode's evidence
+(on top of the pseudo-count, as hop_plus has it). Every
 variant is the shipped hop_plus with one option changed; the lineups, seeds and co-players are
 those of ``adaptation_paper`` (the same matches), so its rows compare with that report's.
-Writes ``benchmarks/results/paper/prior_ablation.md``.
+Writes ``benchmarks/results/paper/prior_ablation.md`` (``--report``: another name).
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from functools import partial
@@ -28,12 +34,12 @@ from tom_agents.arena import play
 from tom_agents.arena.report import format_ci
 from tom_agents.stats import bootstrap_ci
 
-VARIANTS = {  # label -> hop_plus options (the recorded run: before the pseudo-count joined HOP_PLUS)
+VARIANTS = {  # label -> hop_plus options, each set in full (hop_plus's own changed over time)
     "SPEC prior": {"prior_pseudocount": 0.0},
     "pseudo-count 1": {"prior_pseudocount": 1.0},
     "no prior": {"episode_prior": False},
+    "soft counts": {"prior_pseudocount": 1.0, "soft_goal_counts": True},
 }
-BASE = "SPEC prior"
 
 
 def main() -> None:
@@ -41,65 +47,71 @@ def main() -> None:
     parser.add_argument("--matches", type=int, default=12)
     parser.add_argument("--episodes", type=int, default=6)
     parser.add_argument("--cache", type=Path, default=Path("runs/pretrained"))
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS)[:3])
+    parser.add_argument("--base", choices=VARIANTS, default="SPEC prior", help="Δ against it")
+    parser.add_argument("--coplayers", nargs="+", choices=COPLAYERS, default=COPLAYERS)
+    parser.add_argument("--report", default="prior_ablation.md", help="file name in " + str(OUT))
     args = parser.parse_args()
+    variants = {v: VARIANTS[v] for v in dict.fromkeys([args.base, *args.variants])}
+    base, coplayers = args.base, args.coplayers
     torch.set_num_threads(1)
     start = time.perf_counter()
     seat_specs, _ = specs(args.cache)
-    for label, options in VARIANTS.items():
+    for label, options in variants.items():
         register_agent(
             f"prior_{label}", partial(make_agent, "hop_plus", pretrained=True, **options)
         )
     rewards = {}
-    lineups = [(m, x, v) for m in MIXES for x in COPLAYERS for v in VARIANTS]
+    lineups = [(m, x, v) for m in MIXES for x in coplayers for v in variants]
     for mix, coplayer, label in tqdm(lineups, desc="lineups"):
         n = MIXES[mix]
         lineup = [f"prior_{label}"] * n + [seat_specs.get(coplayer, coplayer)] * (4 - n)
         result = play(lineup, args.episodes, range(args.matches), progress=False)
         rewards[mix, coplayer, label] = result.rewards[:, :, :n].mean(axis=2)
-    others = [v for v in VARIANTS if v != BASE]
+    others = [v for v in variants if v != base]
     lines = [
         "# hop_plus's inter-episode prior on the paper's game",
         "",
-        f"Command: `python -m benchmarks.prior_ablation {' '.join(sys.argv[1:])}`; wall time "
+        f"Command: `python -m benchmarks.prior_ablation {shlex.join(sys.argv[1:])}`; wall time "
         f"{(time.perf_counter() - start) / 60:.1f} min. {args.matches} matches x K = "
         f"{args.episodes} episodes per lineup, the matches of `adaptation_paper`.",
         "",
         f"Focal reward per episode over all K [95% bootstrap over matches]; Δ: paired difference "
-        f"to {BASE}; rise: episodes 2..{EARLY} minus episode 1.",
+        f"to {base}; rise: episodes 2..{EARLY} minus episode 1.",
         "",
         "| mix | co-player | "
-        + " | ".join(VARIANTS)
+        + " | ".join(variants)
         + " | "
         + " | ".join(f"Δ {v}" for v in others)
         + " | "
-        + " | ".join(f"rise {v}" for v in VARIANTS)
+        + " | ".join(f"rise {v}" for v in variants)
         + " |",
-        "|---|---|" + "---:|" * (2 * len(VARIANTS) + len(others)),
+        "|---|---|" + "---:|" * (2 * len(variants) + len(others)),
     ]
     for mix in MIXES:
-        for x in COPLAYERS:
-            r = {v: rewards[mix, x, v] for v in VARIANTS}
-            cells = [format_ci(*bootstrap_ci(r[v].mean(1))) for v in VARIANTS]
-            cells += [format_ci(*bootstrap_ci(r[v].mean(1) - r[BASE].mean(1))) for v in others]
+        for x in coplayers:
+            r = {v: rewards[mix, x, v] for v in variants}
+            cells = [format_ci(*bootstrap_ci(r[v].mean(1))) for v in variants]
+            cells += [format_ci(*bootstrap_ci(r[v].mean(1) - r[base].mean(1))) for v in others]
             cells += [
-                format_ci(*bootstrap_ci(r[v][:, 1:EARLY].mean(1) - r[v][:, 0])) for v in VARIANTS
+                format_ci(*bootstrap_ci(r[v][:, 1:EARLY].mean(1) - r[v][:, 0])) for v in variants
             ]
             lines.append(f"| {mix.split(' + ')[0]} | {x} | " + " | ".join(cells) + " |")
     pooled = {
         v: bootstrap_ci(
             sum(
-                rewards[m, x, v].mean(1) - rewards[m, x, BASE].mean(1)
+                rewards[m, x, v].mean(1) - rewards[m, x, base].mean(1)
                 for m in MIXES
-                for x in COPLAYERS
+                for x in coplayers
             )
-            / (len(MIXES) * len(COPLAYERS))
+            / (len(MIXES) * len(coplayers))
         )
         for v in others
     }
-    lines += ["", f"Pooled over the cells, Δ to {BASE}: "
+    lines += ["", f"Pooled over the cells, Δ to {base}: "
               + "; ".join(f"{v} {format_ci(*ci)}" for v, ci in pooled.items()), ""]  # fmt: skip
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "prior_ablation.md").write_text("\n".join(lines))
+    (OUT / args.report).write_text("\n".join(lines))
     print("\n".join(lines))
 
 

@@ -135,3 +135,24 @@ def test_prior_pseudocount_keeps_the_prior_off_zero_and_one():
     assert np.allclose(smooth.seat.prior, [[1 / 3, 2 / 3]])
     with pytest.raises(ValueError, match="prior_pseudocount"):
         spec.follower(0, prior_pseudocount=-1.0)
+
+
+# hunter_1 three steps from nothing it can catch in the episode's 3 steps; the stag lies straight
+# up from it, the hare straight left, so each step it takes towards the stag is evidence.
+FAR = ["0....S", "......", "......", "......", "......", "H....1"]
+
+
+@pytest.mark.parametrize("soft", [False, True])
+def test_soft_goal_counts_count_a_coplayer_that_caught_nothing_by_its_evidence(soft):
+    env = staghunt_env.parallel_env(layout=FAR, num_players=2, num_hares=1, max_cycles=3)
+    agent = make_agent(
+        "hop", env.config, seed=0, device="cpu", opponent_model="scripted", num_trees=1,
+        num_simulations=4, prior_pseudocount=1.0, soft_goal_counts=soft,
+    )  # fmt: skip
+    agent.seat.goal_counts = np.array([[0.0, 5.0]])  # a prior that says hares
+    play_episode(agent, make_agent("nearest_stag", env.config, seed=1), env, 0)
+    seat = agent.seat
+    assert seat.realised[0] == -1, "nothing was caught"
+    assert seat.goal_evidence[0, 0] > 0.99, "the evidence says stag, whatever the prior said"
+    counted = seat.goal_evidence[0] if soft else 0.0
+    assert np.allclose(seat.goal_counts[0], 0.995 * np.array([0.0, 5.0]) + counted)

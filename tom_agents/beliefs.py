@@ -19,12 +19,17 @@ def prior_from_counts(counts: np.ndarray) -> np.ndarray:
     return np.where(total > 0, counts / np.where(total > 0, total, 1.0), uniform)
 
 
-def update_counts(counts: np.ndarray, realised: np.ndarray, discount: float) -> np.ndarray:
-    """Discount every count and add one for each co-player's realised goal (-1: none)."""
+def update_counts(
+    counts: np.ndarray, realised: np.ndarray, discount: float, soft: np.ndarray | None = None
+) -> np.ndarray:
+    """Discount every count and add one for each co-player's realised goal (-1: none); ``soft``
+    (K, G) rows summing to one are added for the co-players that realised none."""
     counts = discount * np.asarray(counts, dtype=np.float64)
     realised = np.asarray(realised)
     rows = np.flatnonzero(realised >= 0)
     counts[rows, realised[rows]] += 1.0
+    if soft is not None:
+        counts[realised < 0] += np.asarray(soft, dtype=np.float64)[realised < 0]
     return counts
 
 

@@ -44,6 +44,9 @@ class PlannerOptions:
     # pseudo-counts per goal added to the discounted goal counts when the prior is formed: 0 is
     # SPEC's (one realised goal makes the prior exactly 0 or 1, which no evidence can then move)
     prior_pseudocount: float = 0.0
+    # co-players that catch nothing add the episode's evidence (the posterior a uniform prior
+    # would have reached) to the goal counts as fractions; SPEC (False) counts catches only
+    soft_goal_counts: bool = False
     bayes_update: bool = True  # False: no intra-episode update (beliefs stay the prior)
     dirichlet_noise: bool = SearchSettings.dirichlet_noise
     dirichlet_epsilon: float = SearchSettings.dirichlet_epsilon

@@ -66,12 +66,14 @@ class Seat:
         episode_prior: bool = True,
         bayes_update: bool = True,
         prior_pseudocount: float = 0.0,
+        soft_goal_counts: bool = False,
     ) -> None:
         self.config = config
         self.goal_conditioned = goal_conditioned
         self.episode_prior = episode_prior  # False: each episode starts from the uniform prior
         self.bayes_update = bayes_update  # False: beliefs move only when a goal is realised
         self.prior_pseudocount = prior_pseudocount  # added to every goal's count for the prior
+        self.soft_goal_counts = soft_goal_counts  # no catch: the evidence counts, as fractions
         self.num_coplayers = config.num_players - 1
         self.goal_counts = np.zeros((self.num_coplayers, NUM_GOALS))
         self.opponent_buffers: list[list[OpponentStep]] = [[] for _ in range(self.num_coplayers)]
@@ -83,6 +85,9 @@ class Seat:
         counts = self.goal_counts if self.episode_prior else np.zeros_like(self.goal_counts)
         self.prior = beliefs.prior_from_counts(counts + self.prior_pseudocount)
         self.belief = self.prior.copy()
+        self.goal_evidence = np.full_like(
+            self.prior, 1.0 / NUM_GOALS
+        )  # belief from a uniform prior
         self.realised = np.full(self.num_coplayers, -1)
         self.catch_step = np.full(self.num_coplayers, -1)
         self.trajectories: list[list[tuple]] = [[] for _ in range(self.num_coplayers)]
@@ -126,6 +131,8 @@ class Seat:
                 likelihood = (probs * explains[:, None, :]).sum(-1)  # (K, G)
                 likelihood[~observed] = 1.0
                 self.belief = beliefs.bayes_update(self.belief, likelihood, self.prior)
+                uniform = np.full_like(self.prior, 1.0 / NUM_GOALS)
+                self.goal_evidence = beliefs.bayes_update(self.goal_evidence, likelihood, uniform)
             prev_views, prev_t, prev_masks = self.likelihood_inputs
             for k in np.flatnonzero(observed):
                 self.trajectories[k].append((prev_views[k], prev_t, prev_masks[k], explains[k]))
@@ -154,8 +161,10 @@ class Seat:
         self._record_catches(np.array([int(outcome.get(name, -1)) for name in names]))
 
     def close(self, discount: float) -> None:
-        """End the episode: the realised goals join the discounted counts."""
-        self.goal_counts = beliefs.update_counts(self.goal_counts, self.realised, discount)
+        """End the episode: the realised goals join the discounted counts (with
+        ``soft_goal_counts``, the other co-players' evidence too, as fractions of one)."""
+        soft = self.goal_evidence if self.soft_goal_counts else None
+        self.goal_counts = beliefs.update_counts(self.goal_counts, self.realised, discount, soft)
         self.previous = None
 
     def belief_hits(self) -> tuple[float, int]:
@@ -188,7 +197,7 @@ class Seat:
 
     # ------------------------------------------------------------------ exact resume
 
-    _ARRAYS = ("goal_counts", "prior", "belief", "realised", "catch_step")
+    _ARRAYS = ("goal_counts", "prior", "belief", "goal_evidence", "realised", "catch_step")
 
     def state_dict(self) -> dict[str, Any]:
         """Everything this seat holds, as arrays and plain data."""
