@@ -44,7 +44,7 @@ def run_selfplay(setting: str, eval_episodes: int) -> float:
 
     with tempfile.TemporaryDirectory() as out:
         values = {"iterations": 1, "eval_episodes": eval_episodes, "out_dir": out}
-        values |= {"progress": False, **_threads(setting)}
+        values |= {"progress": False, "workers": 0, **_threads(setting)}  # threads, one process
         config = build_config("quick", [("benchmark", values)])
         start = time.perf_counter()
         train(config)

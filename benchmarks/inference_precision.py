@@ -52,6 +52,7 @@ def trained_owners(run: Path) -> tuple[StagHuntConfig, list[PlannerAgent]]:
     if not selfplay_checkpoint.list_checkpoints(run):
         config = preset("quick")
         config.out_dir, config.name, config.eval_episodes = str(run.parent), run.name, 0
+        config.workers = 0  # in this process, as the recorded run trained: the same games
         train(config, resume=run.exists(), overwrite=run.exists())
     return load_planners(selfplay_checkpoint.list_checkpoints(run)[-1], device="cpu")
 

@@ -150,6 +150,7 @@ def prepare(
                 f"iterations={size.selfplay_iterations}",
                 "eval_episodes=0",
                 "progress=false",
+                "workers=0",  # in this process, as the recorded agents were: the same games
                 *(f"env.{key}={json.dumps(value)}" for key, value in game.items()),
             ],
         )
