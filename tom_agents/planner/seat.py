@@ -76,6 +76,7 @@ class Seat:
         self.soft_goal_counts = soft_goal_counts  # no catch: the evidence counts, as fractions
         self.num_coplayers = config.num_players - 1
         self.goal_counts = np.zeros((self.num_coplayers, NUM_GOALS))
+        self.uniform = np.full((self.num_coplayers, NUM_GOALS), 1.0 / NUM_GOALS)
         self.opponent_buffers: list[list[OpponentStep]] = [[] for _ in range(self.num_coplayers)]
         self.focal = -1
 
@@ -85,9 +86,7 @@ class Seat:
         counts = self.goal_counts if self.episode_prior else np.zeros_like(self.goal_counts)
         self.prior = beliefs.prior_from_counts(counts + self.prior_pseudocount)
         self.belief = self.prior.copy()
-        self.goal_evidence = np.full_like(
-            self.prior, 1.0 / NUM_GOALS
-        )  # belief from a uniform prior
+        self.goal_evidence = self.uniform.copy()  # the belief a uniform prior would reach
         self.realised = np.full(self.num_coplayers, -1)
         self.catch_step = np.full(self.num_coplayers, -1)
         self.trajectories: list[list[tuple]] = [[] for _ in range(self.num_coplayers)]
@@ -131,8 +130,9 @@ class Seat:
                 likelihood = (probs * explains[:, None, :]).sum(-1)  # (K, G)
                 likelihood[~observed] = 1.0
                 self.belief = beliefs.bayes_update(self.belief, likelihood, self.prior)
-                uniform = np.full_like(self.prior, 1.0 / NUM_GOALS)
-                self.goal_evidence = beliefs.bayes_update(self.goal_evidence, likelihood, uniform)
+                self.goal_evidence = beliefs.bayes_update(
+                    self.goal_evidence, likelihood, self.uniform
+                )
             prev_views, prev_t, prev_masks = self.likelihood_inputs
             for k in np.flatnonzero(observed):
                 self.trajectories[k].append((prev_views[k], prev_t, prev_masks[k], explains[k]))
