@@ -19,19 +19,15 @@ import os
 import re
 import sys
 import time
-from collections import deque
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.common import machine_info
+from benchmarks.decision_probe import probe
 from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig, rules
-from staghunt_env.observe import observe
-from staghunt_env.spec import HUNT_HARE, MOVES
 from tom_agents import checkpoints, make_agent
 from tom_agents.planner import HOP_PLUS, PlannerAgent, PlannerOptions
-from tom_agents.planner.agent import root_values
-from tom_agents.planner.stag_hunt_step import search_decisions
 from tom_agents.pretrained import checkpoint_for
 from tom_agents.runner import Runner
 from tom_agents.stats import bootstrap_ci, paired_bootstrap_ci
@@ -113,6 +109,10 @@ def play(config, focal, coplayer: str, seeds, episodes: int) -> dict[str, np.nda
     return {"reward": reward, "caught": caught}
 
 
+def game_config(game: str) -> StagHuntConfig:
+    return StagHuntConfig.make(**GAMES[game])
+
+
 def fmt(ci) -> str:
     return f"{ci[0]:.2f} [{ci[1]:.2f}, {ci[2]:.2f}]"
 
@@ -125,7 +125,7 @@ def table(title, game, rows, columns, base, seeds, episodes, lines) -> None:
     """Rows (a name or Variant) x co-player columns: reward per episode, and the paired
     difference to ``base`` (rows marked ‡: to the row they ablate, their label before ‡); the
     caught mix (stag/hare/nothing) beside each reward."""
-    config = StagHuntConfig.make(**GAMES[game])
+    config = game_config(game)
     labels = {name(r): r for r in rows}
     refs = {r: labels[name(r).split(" ‡")[0]] if "‡" in name(r) else base for r in rows}
     results = {}
@@ -157,88 +157,6 @@ def table(title, game, rows, columns, base, seeds, episodes, lines) -> None:
             rise = [fmt(paired_bootstrap_ci(r[:, 0], r[:, 1:].mean(1))) for r in rise]
             lines.append(f"| {name(row)} | " + " | ".join(rise) + " |")
     lines.append("")
-
-
-def distance_map(blocks: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """BFS steps from every cell to the nearest of ``cells`` (K, 2), around blocks (-1: none)."""
-    h, w = blocks.shape
-    dist = np.full((h, w), -1)
-    dist[cells[:, 0], cells[:, 1]] = 0
-    queue = deque(map(tuple, cells))
-    while queue:
-        r, c = queue.popleft()
-        for dr, dc in MOVES:
-            nr, nc = r + dr, c + dc
-            if 0 <= nr < h and 0 <= nc < w and not blocks[nr, nc] and dist[nr, nc] < 0:
-                dist[nr, nc] = dist[r, c] + 1
-                queue.append((nr, nc))
-    return dist
-
-
-def probe(title: str, game: str, rows, count: int, lines) -> None:
-    """One decision (seat 0) at the start of ``count`` fresh layouts; every tree samples the
-    same goal for all co-players. Does the search step towards the nearest hare, by distance?"""
-    config = StagHuntConfig.make(**GAMES[game])
-    roots = [rules.initial_state(config, np.random.default_rng([9999, i])) for i in range(count)]
-    states, n = GameState.concatenate(roots), config.num_players
-    steps = {kind: np.zeros((count, 7), dtype=bool) for kind in ("hare", "stag")}
-    dist = np.zeros(count, dtype=int)
-    for i, s in enumerate(roots):
-        r, c = s.pos[0, 0]
-        for kind, cells, alive in (("hare", s.hare_pos[0], s.hare_alive[0]),
-                                   ("stag", s.stag_pos[0], s.stag_alive[0])):  # fmt: skip
-            d = distance_map(s.blocks[0], cells[alive])
-            dist[i] = d[r, c] if kind == "hare" else dist[i]
-            for a, (dr, dc) in enumerate(MOVES):
-                nr, nc = r + dr, c + dc
-                inside = 0 <= nr < d.shape[0] and 0 <= nc < d.shape[1]
-                steps[kind][i, a] = inside and d[nr, nc] == d[r, c] - 1 >= 0
-    bins = [(1, 2), (3, 4), (5, 6), (7, 99)]
-    lines += [f"### {title}", "", f"{count} first decisions (seat 0) of fresh `{game}` layouts, "
-              "every tree sampling the goal shown for all co-players. Per BFS distance d to the "
-              "nearest hare: greedy hit rate (argmax of the variant's root value, random ties) / "
-              "softmax(2 value) mass on shortest-path steps towards it; the share of greedy steps "
-              "towards the stag; *blind* decisions (all legal root Q = W/(1+N) equal: no reward or "
-              "value seen); with the focal moved onto a hare, P(hunt) (greedy / softmax).", "",
-              "| planner | co-player goal | " + " | ".join(f"d {a}-{b}" for a, b in bins)
-              + " | greedy to stag | blind | on a hare: P(hunt) |",
-              "|---|---|" + "---:|" * (len(bins) + 3)]  # fmt: skip
-    legal = observe(states)[1][:, 0] > 0
-    on_hare = states.copy()  # the same layouts with the focal standing on the first hare
-    on_hare.pos[:, 0] = on_hare.hare_pos[:, 0]
-    on = (on_hare, observe(on_hare)[1][:, 0] > 0)
-    rows_ = np.arange(count)
-    for v, goal in rows:
-        agent = v.agents(config, [0])[0]
-        goals = np.full((count, agent.options.num_trees, n - 1), goal, dtype=np.int64)
-        (q, best, pi), (_, best_on, pi_on) = (
-            decide(agent, config, roots_, goals, legal_) for roots_, legal_ in ((states, legal), on)
-        )
-        hit, mass = steps["hare"][rows_, best], (pi * steps["hare"]).sum(1)
-        blind = np.ptp(np.where(legal, q, q.max(1, keepdims=True)), axis=1) < 1e-12
-        cells = [f"{hit[b].mean():.2f} / {mass[b].mean():.2f} (n={b.sum()})" if b.any() else "-"
-                 for b in ((dist >= lo) & (dist <= hi) for lo, hi in bins)]  # fmt: skip
-        cells += [f"{steps['stag'][rows_, best].mean():.2f}", f"{blind.mean():.2f}",
-                  f"{np.mean(best_on == HUNT_HARE):.2f} / {pi_on[:, HUNT_HARE].mean():.2f}"]  # fmt: skip
-        lines.append(f"| {v.label} | {('stag', 'hare')[goal]} | " + " | ".join(cells) + " |")
-        print(f"[probe {game}] {v.label}, goal {goal}", file=sys.stderr, flush=True)
-    lines.append("")
-
-
-def decide(agent, config, states, goals, legal):
-    """Root Q averaged over the trees, the greedy action by the agent's root value (random
-    ties), and softmax(beta * root value) over the legal actions: as ``PlannerAgent.finish``."""
-    count, o = states.batch_size, agent.options
-    result = search_decisions(config, o.search, states, np.zeros(count, dtype=np.int64), goals,
-                              np.arange(count, dtype=np.uint64) + 7,
-                              agent.networks.evaluate_policy_value, agent.networks.opponents,
-                              leaf_value=o.leaf_value)  # fmt: skip
-    value = np.stack([root_values(q, v, o.root_value) for q, v in zip(result.q, result.visits)])
-    value = np.where(legal, value, -np.inf)
-    top, rng = value.max(1, keepdims=True), np.random.default_rng(0)
-    best = np.array([rng.choice(np.flatnonzero(row >= m)) for row, m in zip(value, top)])
-    pi = np.exp(o.beta * (value - top))
-    return result.q.mean(1), best, pi / pi.sum(1, keepdims=True)
 
 
 def plus_rows(label: str, model: str, net: str) -> dict[str, Variant]:
@@ -273,8 +191,13 @@ def main() -> None:
     duel = [*scripted, variant("mcts 2x16 (uniform OM)", "uniform"), base,
             variant("hop neither prior nor Bayes update", **neither), *plus.values(),
             variant("mcts + hop_plus options (uniform OM)", "uniform", **HOP_PLUS)]  # fmt: skip
-    probe("Decision probe, 2 hunters 6x6", "2p 6x6", [(base, 1), *[(b, 1) for b in big],
-          *[(v, g) for g in (1, 0) for v in shown], (base, 0)], count, lines)  # fmt: skip
+    probed = [
+        (base, 1),
+        *[(b, 1) for b in big],
+        *[(v, g) for g in (1, 0) for v in shown],
+        (base, 0),
+    ]
+    probe("Decision probe, 2 hunters 6x6", "2p 6x6", game_config("2p 6x6"), probed, count, lines)
     pair = ["nearest_hare", "nearest_stag"]
     table("2 hunters, 6x6: partner hunts only hares / only the stag", "2p 6x6", duel, pair,
           base, seeds, k, lines)  # fmt: skip
@@ -291,9 +214,10 @@ def main() -> None:
             variant("hop trained net + scripted OM, neither prior nor Bayes", "scripted",
                     "pretrained", **neither), variant("hop untrained net + learned OM", "learned"),
             base, variant("mcts (pretrained, uniform OM)", "uniform", "pretrained"), *pplus.values()]  # fmt: skip
-    probe("Decision probe, default game (4 hunters)", "default",
-          [(v, g) for v in (hop, tnet, base, pplus["all"], pplus.get("tree_value", pplus["c_puct 5"]))
-           for g in (1, 0)], count, lines)  # fmt: skip
+    probed = [hop, tnet, base, pplus["all"], pplus.get("tree_value", pplus["c_puct 5"])]
+    probed = [(v, g) for v in probed for g in (1, 0)]
+    probe("Decision probe, default game (4 hunters)", "default", game_config("default"), probed,
+          count, lines)  # fmt: skip
     table("Default game, 1 focal + 3 co-players", "default", rows,
           ["nearest_hare", "nearest_stag", "random"], hop, seeds, k, lines)  # fmt: skip
     write_report(lines, (time.perf_counter() - start) / 60)

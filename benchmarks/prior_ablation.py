@@ -1,18 +1,24 @@
-"""The inter-episode prior of hop_plus on the paper's game: as SPEC forms it, with pseudo-counts,
-and without it, paired on the layouts of ``benchmarks.adaptation_paper``.
+"""How hop_plus uses its beliefs on the paper's game: the inter-episode prior (as SPEC forms it,
+with pseudo-counts, without it) and the number of trees, i.e. of goal samples per decision;
+paired on the layouts of ``benchmarks.adaptation_paper``.
 
     python -m benchmarks.prior_ablation --matches 12 --episodes 6
     python -m benchmarks.prior_ablation --variants "pseudo-count 1" "soft counts" "no prior" \
         --base "pseudo-count 1" --coplayers nearest_stag nearest_hare ppo_selfish \
         --report soft_counts.md
+    python -m benchmarks.prior_ablation --variants "pseudo-count 1" "4 trees x 8" "8 trees x 4" \
+        --base "pseudo-count 1" --matches 20 --episodes 10 --report trees.md
 
 SPEC's prior is the discounted goal counts normalised: one realised goal makes it exactly 0 or 1,
 and no later evidence moves it. ``prior_pseudocount`` adds that many counts per goal;
 ``soft_goal_counts`` also counts the co-players that caught nothing, by their episode's evidence
-(on top of the pseudo-count, as hop_plus has it). Every
+(on top of the pseudo-count, as hop_plus has it). The tree variants spend the same 32
+simulations per decision as 2 x 16, over more samples of the co-players' goals. Every
 variant is the shipped hop_plus with one option changed; the lineups, seeds and co-players are
 those of ``adaptation_paper`` (the same matches), so its rows compare with that report's.
-Writes ``benchmarks/results/paper/prior_ablation.md`` (``--report``: another name).
+Where the co-players keep one habit that a scripted hunter shares (``REFERENCES``), that hunter
+plays the focal seats too, and each variant's share of its reward is shown. Writes
+``benchmarks/results/paper/prior_ablation.md`` (``--report``: another name).
 """
 
 from __future__ import annotations
@@ -28,17 +34,20 @@ import torch
 from tqdm import tqdm
 
 from benchmarks.adaptation import EARLY, MIXES
-from benchmarks.adaptation_paper import COPLAYERS, OUT, specs
+from benchmarks.adaptation_paper import COPLAYERS, OUT, REFERENCES, specs
 from tom_agents import make_agent, register_agent
 from tom_agents.arena import play
 from tom_agents.arena.report import format_ci
 from tom_agents.stats import bootstrap_ci
 
+BUDGET = {"num_trees": 2, "num_simulations": 16}  # the shipped planners' search
 VARIANTS = {  # label -> hop_plus options, each set in full (hop_plus's own changed over time)
-    "SPEC prior": {"prior_pseudocount": 0.0},
-    "pseudo-count 1": {"prior_pseudocount": 1.0},
-    "no prior": {"episode_prior": False},
-    "soft counts": {"prior_pseudocount": 1.0, "soft_goal_counts": True},
+    "SPEC prior": {**BUDGET, "prior_pseudocount": 0.0},
+    "pseudo-count 1": {**BUDGET, "prior_pseudocount": 1.0},
+    "no prior": {**BUDGET, "episode_prior": False},
+    "soft counts": {**BUDGET, "prior_pseudocount": 1.0, "soft_goal_counts": True},
+    "4 trees x 8": {"prior_pseudocount": 1.0, "num_trees": 4, "num_simulations": 8},
+    "8 trees x 4": {"prior_pseudocount": 1.0, "num_trees": 8, "num_simulations": 4},
 }
 
 
@@ -68,9 +77,15 @@ def main() -> None:
         lineup = [f"prior_{label}"] * n + [seat_specs.get(coplayer, coplayer)] * (4 - n)
         result = play(lineup, args.episodes, range(args.matches), progress=False)
         rewards[mix, coplayer, label] = result.rewards[:, :, :n].mean(axis=2)
+    references = [(m, x) for m in MIXES for x in coplayers if x in REFERENCES]
+    for mix, x in references:  # the scripted hunter of the co-players' habit, in the focal seats
+        n = MIXES[mix]
+        result = play([REFERENCES[x]] * n + [x] * (4 - n), args.episodes, range(args.matches),
+                      progress=False)  # fmt: skip
+        rewards[mix, x, "scripted"] = result.rewards[:, :, :n].mean(axis=2)
     others = [v for v in variants if v != base]
     lines = [
-        "# hop_plus's inter-episode prior on the paper's game",
+        "# hop_plus's beliefs on the paper's game: the prior, and the trees that sample them",
         "",
         f"Command: `python -m benchmarks.prior_ablation {shlex.join(sys.argv[1:])}`; wall time "
         f"{(time.perf_counter() - start) / 60:.1f} min. {args.matches} matches x K = "
@@ -110,6 +125,19 @@ def main() -> None:
     }
     lines += ["", f"Pooled over the cells, Δ to {base}: "
               + "; ".join(f"{v} {format_ci(*ci)}" for v, ci in pooled.items()), ""]  # fmt: skip
+    if references:
+        lines += ["Share of a scripted hunter's reward in the same seats (the co-players' habit), "
+                  "reward per episode over all K:", "",
+                  "| mix | co-players | scripted | " + " | ".join(variants) + " |",
+                  "|---|---|" + "---:|" * (1 + len(variants))]  # fmt: skip
+        for mix, x in references:
+            ref = rewards[mix, x, "scripted"].mean()
+            shares = [f"{rewards[mix, x, v].mean():.2f} ({rewards[mix, x, v].mean() / ref:.0%})"
+                      for v in variants]  # fmt: skip
+            lines.append(
+                f"| {mix.split(' + ')[0]} | {x} | {ref:.2f} | " + " | ".join(shares) + " |"
+            )
+        lines.append("")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / args.report).write_text("\n".join(lines))
     print("\n".join(lines))

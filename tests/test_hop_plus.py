@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import staghunt_env
+from benchmarks.build_pretrained import HOP_PLUS_SEARCH
 from staghunt_env import GameState, StagHuntConfig, rules
 from staghunt_env.spec import LEFT, RIGHT
 from tom_agents import PlannerAgent, make_agent
@@ -80,6 +81,12 @@ def test_hop_plus_is_hop_with_its_options_also_pretrained():
     shipped = make_agent("hop_plus", pretrained=True, device="cpu")
     assert {k: getattr(shipped.options, k) for k in HOP_PLUS} == HOP_PLUS
     assert shipped.options.opponent_model == "learned"
+    search = {k: getattr(shipped.options, k) for k in HOP_PLUS_SEARCH}
+    assert search == HOP_PLUS_SEARCH, "the manifest holds what build_pretrained writes"
+    hop = make_agent("hop", pretrained=True, device="cpu").options
+    assert (
+        hop.num_trees * hop.num_simulations == shipped.options.num_trees * search["num_simulations"]
+    )
     tuned = make_agent("hop_plus", pretrained=True, device="cpu", leaf_value="net")
     assert tuned.options.leaf_value == "net", "options given go on top of the variant's"
 

@@ -38,7 +38,9 @@ CHECKPOINT_KIND = checkpoints.PLANNER
 # because its ablation shows it helps (benchmarks/results/hop_diagnosis.md): leaves valued by
 # goal-directed rollouts under the trees' sampled co-player goals, every edge tried before the
 # best is deepened, the decision greedy, and a pseudo-count in the inter-episode prior
-# (benchmarks/results/paper/prior_ablation.md; ``root_value="mean"`` was tried too: no gain)
+# (benchmarks/results/paper/prior_ablation.md; ``root_value="mean"`` was tried too: no gain).
+# The budget stays the user's; the shipped hop_plus spends its 32 simulations on 4 trees of 8
+# (benchmarks/results/paper/trees.md, ``HOP_PLUS_SEARCH`` in benchmarks/build_pretrained.py)
 HOP_PLUS = {
     "greedy": True,
     "leaf_value": "rollout",
