@@ -66,7 +66,10 @@ def usable_cores() -> int:
 
 def load_average() -> float:
     """Runnable processes over the last minute (0 where the OS does not say)."""
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # no getloadavg here, or it could not be read
+        return 0.0
 
 
 def free_cores() -> int:
