@@ -8,6 +8,8 @@ paired on the layouts of ``benchmarks.adaptation_paper``.
         --report soft_counts.md
     python -m benchmarks.prior_ablation --variants "pseudo-count 1" "4 trees x 8" "8 trees x 4" \
         --base "pseudo-count 1" --matches 20 --episodes 10 --report trees.md
+    python -m benchmarks.prior_ablation --variants "4 trees x 8" "4 x 8, pseudo-count 0.25" \
+        "4 x 8, no prior" --base "4 trees x 8" --matches 16 --episodes 10 --report strength.md
 
 SPEC's prior is the discounted goal counts normalised: one realised goal makes it exactly 0 or 1,
 and no later evidence moves it. ``prior_pseudocount`` adds that many counts per goal;
@@ -48,6 +50,8 @@ VARIANTS = {  # label -> hop_plus options, each set in full (hop_plus's own chan
     "soft counts": {**BUDGET, "prior_pseudocount": 1.0, "soft_goal_counts": True},
     "4 trees x 8": {"prior_pseudocount": 1.0, "num_trees": 4, "num_simulations": 8},
     "8 trees x 4": {"prior_pseudocount": 1.0, "num_trees": 8, "num_simulations": 4},
+    "4 x 8, pseudo-count 0.25": {"prior_pseudocount": 0.25, "num_trees": 4, "num_simulations": 8},
+    "4 x 8, no prior": {"episode_prior": False, "num_trees": 4, "num_simulations": 8},
 }
 
 
@@ -92,22 +96,28 @@ def main() -> None:
         f"{args.episodes} episodes per lineup, the matches of `adaptation_paper`.",
         "",
         f"Focal reward per episode over all K [95% bootstrap over matches]; Δ: paired difference "
-        f"to {base}; rise: episodes 2..{EARLY} minus episode 1.",
+        f"to {base}, over all K and over episodes 2..{EARLY} (where a prior can act first); rise: "
+        f"episodes 2..{EARLY} minus episode 1.",
         "",
         "| mix | co-player | "
         + " | ".join(variants)
         + " | "
         + " | ".join(f"Δ {v}" for v in others)
         + " | "
+        + " | ".join(f"Δ 2..{EARLY} {v}" for v in others)
+        + " | "
         + " | ".join(f"rise {v}" for v in variants)
         + " |",
-        "|---|---|" + "---:|" * (2 * len(variants) + len(others)),
+        "|---|---|" + "---:|" * (2 * len(variants) + 2 * len(others)),
     ]
     for mix in MIXES:
         for x in coplayers:
             r = {v: rewards[mix, x, v] for v in variants}
             cells = [format_ci(*bootstrap_ci(r[v].mean(1))) for v in variants]
             cells += [format_ci(*bootstrap_ci(r[v].mean(1) - r[base].mean(1))) for v in others]
+            cells += [
+                format_ci(*bootstrap_ci((r[v] - r[base])[:, 1:EARLY].mean(1))) for v in others
+            ]
             cells += [
                 format_ci(*bootstrap_ci(r[v][:, 1:EARLY].mean(1) - r[v][:, 0])) for v in variants
             ]
