@@ -10,6 +10,9 @@ paired on the layouts of ``benchmarks.adaptation_paper``.
         --base "pseudo-count 1" --matches 20 --episodes 10 --report trees.md
     python -m benchmarks.prior_ablation --variants "4 trees x 8" "4 x 8, pseudo-count 0.25" \
         "4 x 8, no prior" --base "4 trees x 8" --matches 16 --episodes 10 --report strength.md
+    python -m benchmarks.prior_ablation --variants "4 trees x 8" "4 x 8, no prior" \
+        "4 x 8, soft counts" --base "4 trees x 8" --coplayers nearest_stag nearest_hare \
+        ppo_selfish --matches 200 --episodes 4 --report early.md
 
 SPEC's prior is the discounted goal counts normalised: one realised goal makes it exactly 0 or 1,
 and no later evidence moves it. ``prior_pseudocount`` adds that many counts per goal;
@@ -52,6 +55,12 @@ VARIANTS = {  # label -> hop_plus options, each set in full (hop_plus's own chan
     "8 trees x 4": {"prior_pseudocount": 1.0, "num_trees": 8, "num_simulations": 4},
     "4 x 8, pseudo-count 0.25": {"prior_pseudocount": 0.25, "num_trees": 4, "num_simulations": 8},
     "4 x 8, no prior": {"episode_prior": False, "num_trees": 4, "num_simulations": 8},
+    "4 x 8, soft counts": {
+        "prior_pseudocount": 1.0,
+        "soft_goal_counts": True,
+        "num_trees": 4,
+        "num_simulations": 8,
+    },
 }
 
 

@@ -8,7 +8,7 @@ import staghunt_env
 from benchmarks.build_pretrained import HOP_PLUS_SEARCH
 from staghunt_env import GameState, StagHuntConfig, rules
 from staghunt_env.spec import LEFT, RIGHT
-from tom_agents import PlannerAgent, make_agent
+from tom_agents import PlannerAgent, load_agent, make_agent
 from tom_agents.planner import HOP_PLUS
 from tom_agents.planner.agent import Decision, root_values
 from tom_agents.planner.rollouts import rollout_values
@@ -140,6 +140,25 @@ def test_prior_pseudocount_keeps_the_prior_off_zero_and_one():
     assert np.allclose(smooth.seat.prior, [[1 / 3, 2 / 3]])
     with pytest.raises(ValueError, match="prior_pseudocount"):
         spec.follower(0, prior_pseudocount=-1.0)
+
+
+def test_initial_goal_counts_start_every_coplayer_with_the_told_habit(tmp_path):
+    owner = PlannerAgent(StagHuntConfig.make(num_players=3, num_hares=2), seed=0, device="cpu")
+    told = owner.follower(1, initial_goal_counts=[0, 4], prior_pseudocount=1.0)  # plain data
+    assert told.options.initial_goal_counts == (0.0, 4.0)
+    told.reset("hunter_0")
+    assert np.allclose(told.seat.prior, [[1 / 6, 5 / 6]] * 2), "both co-players: hares, as told"
+    owner.reset("hunter_0")
+    assert np.allclose(owner.seat.prior, 0.5), "SPEC starts from no counts"
+    told.save(tmp_path / "told.safetensors")
+    loaded = load_agent(tmp_path / "told.safetensors", device="cpu")
+    assert loaded.options.initial_goal_counts == (0.0, 4.0)
+    forgetful = owner.follower(2, initial_goal_counts=(0.0, 4.0), episode_prior=False)
+    forgetful.reset("hunter_0")
+    assert np.allclose(forgetful.seat.prior, 0.5), "no inter-episode prior: told or not"
+    for bad in ((-1.0, 0.0), (1.0,), (1.0, float("nan"))):
+        with pytest.raises(ValueError, match="initial_goal_counts"):
+            owner.follower(0, initial_goal_counts=bad)
 
 
 # hunter_1 three steps from nothing it can catch in the episode's 3 steps; the stag lies straight

@@ -6,8 +6,8 @@ Per decision: perceive the co-players' last actions and update the goal beliefs 
 softmax(beta * Q). Across episodes: discounted goal counts give the next episode's prior, and the
 learned opponent models train on hindsight-labelled trajectories (:mod:`~.learning`). That is
 SPEC's method, the defaults; options change its parts (``greedy``, ``root_value``,
-``leaf_value``, ``tree_value``, ``prior_pseudocount``, ``soft_goal_counts``), as the
-``hop_plus`` variant does with some of them (:data:`HOP_PLUS`).
+``leaf_value``, ``tree_value``, ``prior_pseudocount``, ``soft_goal_counts``,
+``initial_goal_counts``), as the ``hop_plus`` variant does with some of them (:data:`HOP_PLUS`).
 """
 
 from __future__ import annotations
@@ -258,6 +258,7 @@ def _seat(networks: PlannerNetworks, options: PlannerOptions) -> Seat:
         options.bayes_update,
         options.prior_pseudocount,
         options.soft_goal_counts,
+        options.initial_goal_counts,
     )
 
 

@@ -44,6 +44,10 @@ class PlannerOptions:
     # pseudo-counts per goal added to the discounted goal counts when the prior is formed: 0 is
     # SPEC's (one realised goal makes the prior exactly 0 or 1, which no evidence can then move)
     prior_pseudocount: float = 0.0
+    # goal counts (stag, hare) every co-player starts the match with, as if seen in earlier
+    # episodes: a habit told in advance (an oracle for benchmarks, or what a user knows); SPEC
+    # starts from none. Ignored with episode_prior=False
+    initial_goal_counts: tuple[float, float] = (0.0, 0.0)
     # co-players that catch nothing add the episode's evidence (the posterior a uniform prior
     # would have reached) to the goal counts as fractions; SPEC (False) counts catches only
     soft_goal_counts: bool = False
@@ -77,6 +81,8 @@ class PlannerOptions:
             raise ValueError(f"belief_discount must be in [0, 1], got {self.belief_discount}")
         if self.prior_pseudocount < 0:
             raise ValueError(f"prior_pseudocount must be >= 0, got {self.prior_pseudocount}")
+        if min(self.initial_goal_counts) < 0:
+            raise ValueError(f"initial_goal_counts must be >= 0, got {self.initial_goal_counts}")
         if self.beta < 0:
             raise ValueError(f"beta must be >= 0, got {self.beta}")
         _ = self.inference  # validates the dtype

@@ -67,6 +67,7 @@ class Seat:
         bayes_update: bool = True,
         prior_pseudocount: float = 0.0,
         soft_goal_counts: bool = False,
+        initial_goal_counts: Sequence[float] = (0.0, 0.0),
     ) -> None:
         self.config = config
         self.goal_conditioned = goal_conditioned
@@ -75,7 +76,7 @@ class Seat:
         self.prior_pseudocount = prior_pseudocount  # added to every goal's count for the prior
         self.soft_goal_counts = soft_goal_counts  # no catch: the evidence counts, as fractions
         self.num_coplayers = config.num_players - 1
-        self.goal_counts = np.zeros((self.num_coplayers, NUM_GOALS))
+        self.goal_counts = np.tile(np.asarray(initial_goal_counts, float), (self.num_coplayers, 1))
         self.uniform = np.full((self.num_coplayers, NUM_GOALS), 1.0 / NUM_GOALS)
         self.opponent_buffers: list[list[OpponentStep]] = [[] for _ in range(self.num_coplayers)]
         self.focal = -1
