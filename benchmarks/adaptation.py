@@ -54,6 +54,16 @@ MIXES = {"1 focal + 3 co-players": 1, "3 focal + 1 co-player": 3}
 EARLY = 4  # "the first episodes": episode 1 against episodes 2..EARLY
 
 
+def early_episodes(rewards: np.ndarray) -> np.ndarray:
+    """(M,) per match, the mean of episodes 2..EARLY of (M, K) rewards: where a prior acts first."""
+    return rewards[:, 1:EARLY].mean(1)
+
+
+def rise(rewards: np.ndarray) -> np.ndarray:
+    """(M,) per match, episodes 2..EARLY minus episode 1 (each episode has its own layout)."""
+    return early_episodes(rewards) - rewards[:, 0]
+
+
 def run(size_name: str, cache: Path, retrain: bool, planner_options: dict) -> dict:
     """Every (mix, co-player, focal) lineup: the focal agents' rewards, (M, K) each."""
     size = trained_agents.SIZES[size_name]
@@ -158,24 +168,23 @@ def claim_lines(rewards: dict) -> tuple[list[str], dict[str, bool]]:
         "| focal | cells with rise > 0 (mean) | ... with interval > 0 | pooled rise | hop's rise - this rise |",
         "|---|---:|---:|---:|---:|",
     ]
-    rise = {
-        f: [rewards[m, x, f][:, 1:EARLY].mean(1) - rewards[m, x, f][:, 0] for m, x in unlike]
-        for f in FOCALS
-    }
+    rises = {f: [rise(rewards[m, x, f]) for m, x in unlike] for f in FOCALS}
     for focal in FOCALS:
-        per_cell = [bootstrap_ci(r) for r in rise[focal]]
+        per_cell = [bootstrap_ci(r) for r in rises[focal]]
         versus = (
-            format_ci(*pooled([h - b for h, b in zip(rise["hop"], rise[focal])]))
+            format_ci(*pooled([h - b for h, b in zip(rises["hop"], rises[focal])]))
             if focal != "hop"
             else ""
         )
         lines.append(
             f"| {focal} | {sum(c[0] > 0 for c in per_cell)}/{len(unlike)} | "
-            f"{sum(c[1] > 0 for c in per_cell)}/{len(unlike)} | {format_ci(*pooled(rise[focal]))} | "
+            f"{sum(c[1] > 0 for c in per_cell)}/{len(unlike)} | {format_ci(*pooled(rises[focal]))} | "
             f"{versus} |"
         )
-    hop_rise = pooled(rise["hop"])
-    faster = [b for b in BASELINES if pooled([h - r for h, r in zip(rise["hop"], rise[b])])[1] > 0]
+    hop_rise = pooled(rises["hop"])
+    faster = [
+        b for b in BASELINES if pooled([h - r for h, r in zip(rises["hop"], rises[b])])[1] > 0
+    ]
     verdicts["b"] = hop_rise[1] > 0
     lines += [
         "",

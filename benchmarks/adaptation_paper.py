@@ -115,9 +115,8 @@ def requirement_lines(rewards: dict) -> list[str]:
     for mix in MIXES:
         for x in HABITS:
             rise = {
-                f: format_ci(*bootstrap_ci(r[:, 1:EARLY].mean(1) - r[:, 0]))
+                f: format_ci(*bootstrap_ci(adaptation.rise(rewards[mix, x, f])))
                 for f in (RECOMMENDED, ABLATION, "hop")
-                for r in [rewards[mix, x, f]]
             }
             gap = rewards[mix, x, RECOMMENDED] - rewards[mix, x, ABLATION]
             early, late = (format_ci(*bootstrap_ci(g.mean(1))) if g.size else "-"

@@ -38,7 +38,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from benchmarks.adaptation import EARLY, MIXES
+from benchmarks.adaptation import EARLY, MIXES, early_episodes, rise
 from benchmarks.adaptation_paper import COPLAYERS, OUT, REFERENCES, specs
 from tom_agents import make_agent, register_agent
 from tom_agents.arena import play
@@ -124,12 +124,8 @@ def main() -> None:
             r = {v: rewards[mix, x, v] for v in variants}
             cells = [format_ci(*bootstrap_ci(r[v].mean(1))) for v in variants]
             cells += [format_ci(*bootstrap_ci(r[v].mean(1) - r[base].mean(1))) for v in others]
-            cells += [
-                format_ci(*bootstrap_ci((r[v] - r[base])[:, 1:EARLY].mean(1))) for v in others
-            ]
-            cells += [
-                format_ci(*bootstrap_ci(r[v][:, 1:EARLY].mean(1) - r[v][:, 0])) for v in variants
-            ]
+            cells += [format_ci(*bootstrap_ci(early_episodes(r[v] - r[base]))) for v in others]
+            cells += [format_ci(*bootstrap_ci(rise(r[v]))) for v in variants]
             lines.append(f"| {mix.split(' + ')[0]} | {x} | " + " | ".join(cells) + " |")
     pooled = {
         v: bootstrap_ci(

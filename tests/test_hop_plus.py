@@ -151,14 +151,13 @@ def test_initial_goal_counts_start_every_coplayer_with_the_told_habit(tmp_path):
     owner.reset("hunter_0")
     assert np.allclose(owner.seat.prior, 0.5), "SPEC starts from no counts"
     told.save(tmp_path / "told.safetensors")
-    loaded = load_agent(tmp_path / "told.safetensors", device="cpu")
-    assert loaded.options.initial_goal_counts == (0.0, 4.0)
-    forgetful = owner.follower(2, initial_goal_counts=(0.0, 4.0), episode_prior=False)
-    forgetful.reset("hunter_0")
-    assert np.allclose(forgetful.seat.prior, 0.5), "no inter-episode prior: told or not"
-    for bad in ((-1.0, 0.0), (1.0,), (1.0, float("nan"))):
-        with pytest.raises(ValueError, match="initial_goal_counts"):
-            owner.follower(0, initial_goal_counts=bad)
+    assert load_agent(tmp_path / "told.safetensors").options.initial_goal_counts == (0.0, 4.0)
+
+
+@pytest.mark.parametrize("bad", [(-1.0, 0.0), (1.0,), (1.0, float("nan")), (1.0, 2.0, 3.0)])
+def test_initial_goal_counts_refuse_bad_values_by_name(bad):
+    with pytest.raises(ValueError, match="initial_goal_counts"):
+        PlannerAgent(StagHuntConfig(), device="cpu", initial_goal_counts=bad)
 
 
 # hunter_1 three steps from nothing it can catch in the episode's 3 steps; the stag lies straight
@@ -180,3 +179,17 @@ def test_soft_goal_counts_count_a_coplayer_that_caught_nothing_by_its_evidence(s
     assert seat.goal_evidence[0, 0] > 0.99, "the evidence says stag, whatever the prior said"
     counted = seat.goal_evidence[0] if soft else 0.0
     assert np.allclose(seat.goal_counts[0], 0.995 * np.array([0.0, 5.0]) + counted)
+
+
+def test_initial_goal_counts_are_discounted_and_carried_like_any_count():
+    env = staghunt_env.parallel_env(layout=FAR, num_players=2, num_hares=1, max_cycles=3)
+    agent = make_agent("hop", env.config, seed=0, device="cpu", opponent_model="scripted",
+                       num_trees=1, num_simulations=4, initial_goal_counts=(0.0, 4.0))  # fmt: skip
+    play_episode(agent, make_agent("nearest_stag", env.config, seed=1), env, 0)
+    assert agent.seat.realised[0] == -1, "nothing caught: only the discount moves the counts"
+    agent.reset("hunter_0")
+    assert np.allclose(agent.seat.goal_counts, [[0.0, 0.995 * 4.0]])
+    assert np.allclose(agent.seat.prior, [[0.0, 1.0]]), "pseudo-count 0: the told goal, for sure"
+    forgetful = agent.follower(2, episode_prior=False)
+    forgetful.reset("hunter_0")
+    assert np.allclose(forgetful.seat.prior, 0.5), "no inter-episode prior: told or not"

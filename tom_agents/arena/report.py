@@ -36,6 +36,11 @@ def episode_curve(values: np.ndarray) -> np.ndarray:
     return np.array([bootstrap_ci(values[:, k]) for k in range(values.shape[1])])
 
 
+def catch_rates(caught: np.ndarray) -> list[float]:
+    """Shares of ``caught`` (``ArenaResult.caught`` codes) that are stag, hare and nothing."""
+    return [float((caught == c).mean()) for c in (Catch.STAG, Catch.HARE, Catch.NOTHING)]
+
+
 def format_ci(mean: float, lo: float, hi: float) -> str:
     return f"{mean:.2f} [{lo:.2f}, {hi:.2f}]"
 
@@ -56,8 +61,7 @@ def summary_markdown(result: ArenaResult) -> str:
     ]
     for spec in specs:
         seats = result.seats_of(spec)
-        caught = result.caught[:, :, seats]
-        rates = [float((caught == c).mean()) for c in (Catch.STAG, Catch.HARE, Catch.NOTHING)]
+        rates = catch_rates(result.caught[:, :, seats])
         ci = bootstrap_ci(spec_rewards(result, spec).mean(axis=1))
         lines.append(
             f"| {short_name(spec)} | {','.join(map(str, seats))} | {format_ci(*ci)} | "

@@ -46,7 +46,8 @@ class PlannerOptions:
     prior_pseudocount: float = 0.0
     # goal counts (stag, hare) every co-player starts the match with, as if seen in earlier
     # episodes: a habit told in advance (an oracle for benchmarks, or what a user knows); SPEC
-    # starts from none. Ignored with episode_prior=False
+    # starts from none. Discounted by belief_discount like any count; with prior_pseudocount=0
+    # a one-sided count fixes the prior at 0 or 1 for the match. Ignored with episode_prior=False
     initial_goal_counts: tuple[float, float] = (0.0, 0.0)
     # co-players that catch nothing add the episode's evidence (the posterior a uniform prior
     # would have reached) to the goal counts as fractions; SPEC (False) counts catches only
