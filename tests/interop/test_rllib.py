@@ -39,6 +39,7 @@ def test_parallel_wrapper_episode_with_legal_actions():
     assert set(env.observation_space) == set(base.possible_agents)
     obs, infos = env.reset(seed=3)
     assert set(obs) == set(base.possible_agents)
+    rng = np.random.default_rng(3)
     terminateds = truncateds = {"__all__": False}
     steps = 0
     while not (terminateds["__all__"] or truncateds["__all__"]):
@@ -47,7 +48,7 @@ def test_parallel_wrapper_episode_with_legal_actions():
         actions = {}
         for agent in live:
             assert env.observation_space[agent].contains(obs[agent])
-            actions[agent] = env.action_space[agent].sample(obs[agent]["action_mask"])
+            actions[agent] = int(rng.choice(np.flatnonzero(obs[agent]["action_mask"])))
             assert obs[agent]["action_mask"][actions[agent]] == 1
         obs, rewards, terminateds, truncateds, infos = env.step(actions)
         steps += 1
@@ -60,17 +61,20 @@ def test_aec_wrapper_episode_with_legal_actions():
     env = PettingZooEnv(staghunt_env.env(num_players=3))
     obs, infos = env.reset(seed=4)
     assert list(obs) == [env.env.agent_selection]  # only the hunter to act observes
+    rng = np.random.default_rng(4)
     terminateds = truncateds = {"__all__": False}
     moves = 0
     while not (terminateds["__all__"] or truncateds["__all__"]):
         agent = env.env.agent_selection
         mask = obs[agent]["action_mask"]
-        action = env.action_space[agent].sample(mask)
+        action = int(rng.choice(np.flatnonzero(mask)))
         assert mask[action] == 1
         obs, rewards, terminateds, truncateds, infos = env.step({agent: action})
         moves += 1
     assert not env.env.agents
-    assert 3 <= moves <= 3 * env.env.unwrapped.config.max_cycles
+    # + 1: after a catch at the last step RLlib's wrapper steps the emptied env once more
+    # (docs/interop.md, "RLlib's fault"); that step is answered, not played
+    assert 3 <= moves <= 3 * env.env.unwrapped.config.max_cycles + 1
 
 
 def test_catch_at_timeout_reports_all_done_one_empty_step_later():
