@@ -1,10 +1,10 @@
-"""What knowing the co-players' habit is worth to hop_plus, and how much of it the prior recovers.
+"""What knowing the co-players' habit is worth to hop_plus, and how much of it its prior gains.
 
     python -m benchmarks.habit_ceiling --matches 200 --episodes 4    # the recorded run
 
-The ceiling of few-shot adaptation on the paper's game: one shipped hop_plus among three
-co-players that keep one habit (``adaptation_paper.HABITS``), on the matches of
-``adaptation_paper`` (paired). Three focal variants:
+A reference for few-shot adaptation on the paper's game: one shipped hop_plus among three
+co-players that keep one habit (``adaptation_paper.HABITS``, each with the goal it keeps), on
+the matches of ``adaptation_paper`` (paired). Three focal variants:
 
 - ``told``: hop_plus told the habit before the match (``initial_goal_counts``: ``TOLD_COUNTS``
   of the habit's goal for every co-player, a prior of ~0.99 from episode 1 on). An oracle no
@@ -42,7 +42,6 @@ from tom_agents.arena import ArenaResult, play
 from tom_agents.arena.report import catch_rates, format_ci
 from tom_agents.stats import bootstrap_ci
 
-GOAL_OF_HABIT = {"nearest_stag": Catch.STAG, "nearest_hare": Catch.HARE, "ppo_selfish": Catch.HARE}
 TOLD_COUNTS = 100.0  # with hop_plus's pseudo-count of 1: prior 101/102 on the habit's goal
 VARIANTS = ("told", "shipped", "no prior")
 
@@ -50,7 +49,7 @@ VARIANTS = ("told", "shipped", "no prior")
 def variant_specs(coplayer: str, seat_specs: dict[str, str]) -> dict[str, str]:
     """Seat specs of the three variants against ``coplayer`` (the told one registered here)."""
     told = [0.0, 0.0]
-    told[GOAL_OF_HABIT[coplayer]] = TOLD_COUNTS
+    told[HABITS[coplayer]] = TOLD_COUNTS
     register_agent(f"habit_told_{coplayer}", partial(make_agent, "hop_plus", pretrained=True,
                                                      initial_goal_counts=tuple(told)))  # fmt: skip
     return {"told": f"habit_told_{coplayer}", "shipped": seat_specs[RECOMMENDED],
@@ -68,7 +67,7 @@ def habit_prior(result: ArenaResult, goal: int) -> str:
 def row(coplayer: str, results: dict[str, ArenaResult]) -> str:
     """One report row: the shipped run's evidence, each variant's reward, the paired gains."""
     r = {v: results[v].rewards[:, :, 0] for v in VARIANTS}
-    shipped, goal = results["shipped"], GOAL_OF_HABIT[coplayer]
+    shipped, goal = results["shipped"], HABITS[coplayer]
     rates = catch_rates(shipped.caught[:, :, 1:])
     cells = [
         goal.name.lower(),
