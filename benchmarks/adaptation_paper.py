@@ -158,7 +158,8 @@ def report(out: dict, args: argparse.Namespace, command: str) -> str:
         "- game: the default (4 hunters, 8x8, 1 stag, 4 hares, 35 steps, 5 wall pieces)",
         f"- {args.matches} matches x K = {args.episodes} episodes per lineup, paired on layouts; "
         "planners search with their shipped options (hop, direct_om, mcts: 2 trees x 16 "
-        "simulations; hop_plus: 4 trees x 8)",
+        "simulations; hop_plus: hop's policy-value net with the scripted opponent model, 4 "
+        "trees x 8)",
         "- agents: the shipped pretrained ones (`tom_agents/pretrained/manifest.json`); "
         "hop_selfplay and ppo_selfish trained with seed 1 as the shipped agents are, training "
         "time (s): " + ", ".join(f"{k} {v:.0f}" for k, v in out["train_seconds"].items()),

@@ -45,6 +45,8 @@ SHIPPED = {"learned": "hop", "uniform": "mcts"}  # the shipped agent of each opp
 PARTS = {"greedy": "greedy", "root_value": "mean root value", "leaf_value": "rollouts",
          "tree_value": "mean tree value"}  # fmt: skip  # the parts of HOP_PLUS, by option
 SU, LP = ("scripted", "untrained"), ("learned", "pretrained")  # (opponent model, networks)
+# how hop_plus plans; each row brings its own opponent model (Variant.model)
+PLANNING = {k: v for k, v in HOP_PLUS.items() if k != "opponent_model"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,13 +164,13 @@ def table(title, game, rows, columns, base, seeds, episodes, lines) -> None:
 def plus_rows(label: str, model: str, net: str) -> dict[str, Variant]:
     """hop_plus, then its ablations: each of its options back at the SPEC default, all but the
     rollouts, a larger c_puct, and without the inter-episode prior and/or the Bayes update."""
-    spec = {key: getattr(PlannerOptions(), key) for key in HOP_PLUS}
+    spec = {key: getattr(PlannerOptions(), key) for key in PLANNING}
 
     def p(suffix, **o):
-        return variant(f"{label}{suffix}", model, net, **{**HOP_PLUS, **o})
+        return variant(f"{label}{suffix}", model, net, **{**PLANNING, **o})
 
     rows = {"all": p("")}
-    for key, value in HOP_PLUS.items():
+    for key, value in PLANNING.items():
         what = PARTS.get(key, f"{key}={value!r}")
         rows[key] = p(f" ‡ without {what} ({key}={spec[key]!r})", **{key: spec[key]})
     return {**rows, "rollouts only": p(" ‡ rollouts only", **{**spec, "leaf_value": "rollout"}),
@@ -190,7 +192,7 @@ def main() -> None:
     neither = {"episode_prior": False, "bayes_update": False}
     duel = [*scripted, variant("mcts 2x16 (uniform OM)", "uniform"), base,
             variant("hop neither prior nor Bayes update", **neither), *plus.values(),
-            variant("mcts + hop_plus options (uniform OM)", "uniform", **HOP_PLUS)]  # fmt: skip
+            variant("mcts + hop_plus options (uniform OM)", "uniform", **PLANNING)]  # fmt: skip
     probed = [
         (base, 1),
         *[(b, 1) for b in big],

@@ -1,6 +1,7 @@
 """How hop_plus uses its beliefs on the paper's game: the inter-episode prior (as SPEC forms it,
-with pseudo-counts, without it) and the number of trees, i.e. of goal samples per decision;
-paired on the layouts of ``benchmarks.adaptation_paper``.
+with pseudo-counts, without it), the number of trees, i.e. of goal samples per decision, and
+the model its beliefs and trees read the co-players by; paired on the layouts of
+``benchmarks.adaptation_paper``.
 
     python -m benchmarks.prior_ablation --matches 12 --episodes 6
     python -m benchmarks.prior_ablation --variants "pseudo-count 1" "soft counts" "no prior" \
@@ -13,11 +14,22 @@ paired on the layouts of ``benchmarks.adaptation_paper``.
     python -m benchmarks.prior_ablation --variants "4 trees x 8" "4 x 8, no prior" \
         "4 x 8, soft counts" --base "4 trees x 8" --coplayers nearest_stag nearest_hare \
         ppo_selfish --matches 200 --episodes 4 --report early.md
+    python -m benchmarks.prior_ablation --variants "4 trees x 8" "scripted OM" \
+        --base "4 trees x 8" --matches 24 --episodes 10 --report opponent_model.md
+    python -m benchmarks.prior_ablation --variants "scripted OM" "scripted OM, no prior" \
+        --base "scripted OM" --coplayers nearest_stag nearest_hare ppo_selfish --matches 200 \
+        --episodes 4 --report early_scripted.md
+    python -m benchmarks.prior_ablation --variants "scripted OM" "wanderers 0.25" \
+        --base "scripted OM" --matches 24 --episodes 10 --report wanderers.md
+    python -m benchmarks.prior_ablation --variants "scripted OM" "wanderers 0.05" \
+        --base "scripted OM" --coplayers ppo_selfish random hop_selfplay --matches 24 \
+        --episodes 10 --report wanderers_005.md
 
 SPEC's prior is the discounted goal counts normalised: one realised goal makes it exactly 0 or 1,
 and no later evidence moves it. ``prior_pseudocount`` adds that many counts per goal;
 ``soft_goal_counts`` also counts the co-players that caught nothing, by their episode's evidence
-(on top of the pseudo-count, as hop_plus has it). The tree variants spend the same 32
+(on top of the pseudo-count, as hop_plus has it); the variants before "scripted OM" model the
+co-players with hop's learned networks, as hop_plus did until then. The tree variants spend the same 32
 simulations per decision as 2 x 16, over more samples of the co-players' goals. Every
 variant is the shipped hop_plus with one option changed; the lineups, seeds and co-players are
 those of ``adaptation_paper`` (the same matches), so its rows compare with that report's.
@@ -46,21 +58,24 @@ from tom_agents.arena.report import format_ci
 from tom_agents.stats import bootstrap_ci
 
 BUDGET = {"num_trees": 2, "num_simulations": 16}  # the shipped planners' search
+TREES = {"num_trees": 4, "num_simulations": 8}  # the shipped hop_plus's
+NO_WANDERERS = {"wanderer_prior": 0.0}  # hop_plus before it allowed for wandering co-players
+LEARNED = {**NO_WANDERERS, "opponent_model": "learned"}  # its opponent model before the scripted
+SCRIPTED = {**NO_WANDERERS, **TREES, "opponent_model": "scripted"}
 VARIANTS = {  # label -> hop_plus options, each set in full (hop_plus's own changed over time)
-    "SPEC prior": {**BUDGET, "prior_pseudocount": 0.0},
-    "pseudo-count 1": {**BUDGET, "prior_pseudocount": 1.0},
-    "no prior": {**BUDGET, "episode_prior": False},
-    "soft counts": {**BUDGET, "prior_pseudocount": 1.0, "soft_goal_counts": True},
-    "4 trees x 8": {"prior_pseudocount": 1.0, "num_trees": 4, "num_simulations": 8},
-    "8 trees x 4": {"prior_pseudocount": 1.0, "num_trees": 8, "num_simulations": 4},
-    "4 x 8, pseudo-count 0.25": {"prior_pseudocount": 0.25, "num_trees": 4, "num_simulations": 8},
-    "4 x 8, no prior": {"episode_prior": False, "num_trees": 4, "num_simulations": 8},
-    "4 x 8, soft counts": {
-        "prior_pseudocount": 1.0,
-        "soft_goal_counts": True,
-        "num_trees": 4,
-        "num_simulations": 8,
-    },
+    "SPEC prior": {**LEARNED, **BUDGET, "prior_pseudocount": 0.0},
+    "pseudo-count 1": {**LEARNED, **BUDGET, "prior_pseudocount": 1.0},
+    "no prior": {**LEARNED, **BUDGET, "episode_prior": False},
+    "soft counts": {**LEARNED, **BUDGET, "prior_pseudocount": 1.0, "soft_goal_counts": True},
+    "4 trees x 8": {**LEARNED, **TREES, "prior_pseudocount": 1.0},
+    "8 trees x 4": {**LEARNED, "prior_pseudocount": 1.0, "num_trees": 8, "num_simulations": 4},
+    "4 x 8, pseudo-count 0.25": {**LEARNED, **TREES, "prior_pseudocount": 0.25},
+    "4 x 8, no prior": {**LEARNED, **TREES, "episode_prior": False},
+    "4 x 8, soft counts": {**LEARNED, **TREES, "prior_pseudocount": 1.0, "soft_goal_counts": True},
+    "scripted OM": {**SCRIPTED, "prior_pseudocount": 1.0},
+    "scripted OM, no prior": {**SCRIPTED, "episode_prior": False},
+    "wanderers 0.25": {**SCRIPTED, "prior_pseudocount": 1.0, "wanderer_prior": 0.25},
+    "wanderers 0.05": {**SCRIPTED, "prior_pseudocount": 1.0, "wanderer_prior": 0.05},
 }
 
 

@@ -54,7 +54,7 @@ def test_unknown_pretrained_names_and_a_checkpoint_beside_pretrained_are_refused
 
 
 # Hand-made positions of the default game (4 hunters, 1 stag, 4 hares, 8x8): a layout of the
-# same game is accepted. hunter_0 is the pretrained hop; the others are scripted co-players
+# same game is accepted. hunter_0 is the pretrained hop or hop_plus; the others are scripted co-players
 # whose habit hop already knows (its goal counts say so, as after earlier episodes).
 HARE_LAYOUT = [
     "0H.....H",
@@ -78,18 +78,19 @@ STAG_LAYOUT = [
 ]
 
 
-def pretrained_hop(env, habit: int, seed: int):
-    hop = make_agent("hop", env_config=env.config, seed=seed, pretrained=True, greedy=True)
+def pretrained_hop(env, name: str, habit: int, seed: int):
+    hop = make_agent(name, env_config=env.config, seed=seed, pretrained=True, greedy=True)
     hop.seat.goal_counts = np.tile(np.eye(2)[habit] * 10, (3, 1))  # 0 stag, 1 hare
     hop.reset("hunter_0")
     return hop
 
 
+@pytest.mark.parametrize("name", ["hop", "hop_plus"])
 @pytest.mark.parametrize("seed", range(3))
-def test_pretrained_hop_takes_the_reachable_hare_beside_known_hare_hunters(seed):
+def test_pretrained_hop_takes_the_reachable_hare_beside_known_hare_hunters(name, seed):
     env = staghunt_env.parallel_env(layout=HARE_LAYOUT)
     observations, infos = env.reset(seed=0)
-    hop = pretrained_hop(env, habit=1, seed=seed)
+    hop = pretrained_hop(env, name, habit=1, seed=seed)
     others = {a: make_agent("nearest_hare", env_config=env.config) for a in env.agents[1:]}
     for a, agent in others.items():
         agent.reset(a)
@@ -107,13 +108,14 @@ def test_pretrained_hop_takes_the_reachable_hare_beside_known_hare_hunters(seed)
     assert rewards.get("hunter_0") == 1.0, "the hare one step away was caught within 4 steps"
 
 
+@pytest.mark.parametrize("name", ["hop", "hop_plus"])
 @pytest.mark.parametrize("seed", range(3))
-def test_pretrained_hop_joins_a_co_player_known_to_hunt_the_stag(seed):
+def test_pretrained_hop_joins_a_co_player_known_to_hunt_the_stag(name, seed):
     """hunter_1, a stag hunter (hop's goal counts say so), steps onto the stag beside hop and
     hunts it (a stag needs two hunters); hop steps on too and hunts: 5 points each."""
     env = staghunt_env.parallel_env(layout=STAG_LAYOUT)
     observations, infos = env.reset(seed=0)
-    hop = pretrained_hop(env, habit=0, seed=seed)
+    hop = pretrained_hop(env, name, habit=0, seed=seed)
     partner = make_agent("nearest_stag", env_config=env.config)
     partner.reset("hunter_1")
     taken, rewards = [], {}

@@ -48,7 +48,9 @@ def load_agent(
     **options: Any,
 ) -> Agent:
     """The agent in a checkpoint: a saved planner, the planner trained for ``seat`` in a self-play
-    run, or a PPO policy. ``options`` change how a planner plans (e.g. ``num_simulations``)."""
+    run, or a PPO policy. ``options`` change how a planner plans (e.g. ``num_simulations``), and
+    may swap its opponent model for one without networks (``opponent_model="scripted"``: the
+    trained policy-value net planning against scripted co-players)."""
     if checkpoints.peek(path) == checkpoints.PPO:
         from .ppo import PPOAgent, checkpoint_env_config
 
@@ -56,4 +58,10 @@ def load_agent(
     config, owners = load_planners(path, device)
     if not 0 <= seat < config.num_players:
         raise ValueError(f"seat must be in 0..{config.num_players - 1}, got {seat}")
-    return owners[seat if len(owners) > 1 else 0].follower(seed, **options)
+    owner = owners[seat if len(owners) > 1 else 0]
+    model = {k: options.pop(k) for k in ("opponent_model", "scripted_epsilon") if k in options}
+    if any(getattr(owner.options, k) != v for k, v in model.items()):
+        owner = owner.with_opponent_model(
+            **{"opponent_model": owner.options.opponent_model, **model}
+        )
+    return owner.follower(seed, **options)

@@ -6,7 +6,7 @@ Per decision: perceive the co-players' last actions and update the goal beliefs 
 softmax(beta * Q). Across episodes: discounted goal counts give the next episode's prior, and the
 learned opponent models train on hindsight-labelled trajectories (:mod:`~.learning`). That is
 SPEC's method, the defaults; options change its parts (``greedy``, ``root_value``,
-``leaf_value``, ``tree_value``, ``prior_pseudocount``, ``soft_goal_counts``,
+``leaf_value``, ``tree_value``, ``prior_pseudocount``, ``wanderer_prior``, ``soft_goal_counts``,
 ``initial_goal_counts``), as the ``hop_plus`` variant does with some of them (:data:`HOP_PLUS`).
 """
 
@@ -33,15 +33,21 @@ from .seat import Look, Seat, perceive_all
 from .stag_hunt_step import search_decisions
 
 CHECKPOINT_KIND = checkpoints.PLANNER
+NETWORKLESS_MODELS = ("scripted", "uniform")  # opponent models a trained net can switch to
 
 # the planner options of ``hop_plus``: HOP whose search counts what it finds, each option kept
 # because its ablation shows it helps (benchmarks/results/hop_diagnosis.md): leaves valued by
 # goal-directed rollouts under the trees' sampled co-player goals, every edge tried before the
 # best is deepened, the decision greedy, and a pseudo-count in the inter-episode prior
-# (benchmarks/results/paper/prior_ablation.md; ``root_value="mean"`` was tried too: no gain).
-# The budget stays the user's; the shipped hop_plus spends its 32 simulations on 4 trees of 8
-# (benchmarks/results/paper/trees.md, ``HOP_PLUS_SEARCH`` in benchmarks/build_pretrained.py)
+# (benchmarks/results/paper/prior_ablation.md; ``root_value="mean"`` was tried too: no gain),
+# and co-players modelled as scripted walkers to their goal's nearest prey, whose actions tell
+# the goals apart within a few steps where the learned models' hardly do
+# (benchmarks/results/paper/opponent_model.md; ``wanderer_prior`` was tried too: a loss,
+# benchmarks/results/paper/wanderers.md). The budget stays the user's; the shipped hop_plus
+# spends its 32 simulations on 4 trees of 8 (benchmarks/results/paper/trees.md,
+# ``HOP_PLUS_SEARCH`` in benchmarks/build_pretrained.py)
 HOP_PLUS = {
+    "opponent_model": "scripted",
     "greedy": True,
     "leaf_value": "rollout",
     "tree_value": "mean",
@@ -110,6 +116,22 @@ class PlannerAgent:
         options = dataclasses.replace(self.options, **changes)
         check_shared_options(self.options, options)
         return self._sharing(self.networks, options, seed)
+
+    def with_opponent_model(self, opponent_model: str, **changes: Any) -> PlannerAgent:
+        """A new network owner planning with a copy of this policy-value net and an opponent model
+        that has no networks of its own (``"scripted"`` or ``"uniform"``): e.g. a trained hop's
+        net against scripted co-players, as the shipped ``hop_plus`` plays. ``changes``: other
+        planner options (``scripted_epsilon``, ...)."""
+        if opponent_model not in NETWORKLESS_MODELS:
+            raise ValueError(
+                f"opponent_model={opponent_model!r} needs networks of its own, which a trained "
+                f"agent's cannot provide; a trained agent can switch to {NETWORKLESS_MODELS}"
+            )
+        options = dataclasses.replace(self.options, opponent_model=opponent_model, **changes)
+        seed = int(self.rng.integers(2**63))
+        agent = PlannerAgent(self.config, seed, self.device, **dataclasses.asdict(options))
+        agent.networks.policy_value.load_state_dict(self.networks.policy_value.state_dict())
+        return agent
 
     def to(self, device: str | torch.device) -> PlannerAgent:
         """Move the networks and their optimisers' state to ``device`` (e.g. after loading)."""
@@ -259,6 +281,7 @@ def _seat(networks: PlannerNetworks, options: PlannerOptions) -> Seat:
         options.prior_pseudocount,
         options.soft_goal_counts,
         options.initial_goal_counts,
+        options.wanderer_prior,
     )
 
 

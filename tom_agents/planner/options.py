@@ -52,6 +52,10 @@ class PlannerOptions:
     # co-players that catch nothing add the episode's evidence (the posterior a uniform prior
     # would have reached) to the goal counts as fractions; SPEC (False) counts catches only
     soft_goal_counts: bool = False
+    # P(a co-player wanders: takes any legal action alike) before the episode's evidence, beside
+    # walking to the stag or a hare; a wanderer plans as a hare hunter, since it is no partner
+    # for the stag. 0 is SPEC's (every co-player walks to a goal)
+    wanderer_prior: float = 0.0
     bayes_update: bool = True  # False: no intra-episode update (beliefs stay the prior)
     dirichlet_noise: bool = SearchSettings.dirichlet_noise
     dirichlet_epsilon: float = SearchSettings.dirichlet_epsilon
@@ -84,6 +88,8 @@ class PlannerOptions:
             raise ValueError(f"prior_pseudocount must be >= 0, got {self.prior_pseudocount}")
         if min(self.initial_goal_counts) < 0:
             raise ValueError(f"initial_goal_counts must be >= 0, got {self.initial_goal_counts}")
+        if not 0.0 <= self.wanderer_prior < 1.0:
+            raise ValueError(f"wanderer_prior must be in [0, 1), got {self.wanderer_prior}")
         if self.beta < 0:
             raise ValueError(f"beta must be >= 0, got {self.beta}")
         _ = self.inference  # validates the dtype

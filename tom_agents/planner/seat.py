@@ -68,6 +68,7 @@ class Seat:
         prior_pseudocount: float = 0.0,
         soft_goal_counts: bool = False,
         initial_goal_counts: Sequence[float] = (0.0, 0.0),
+        wanderer_prior: float = 0.0,
     ) -> None:
         self.config = config
         self.goal_conditioned = goal_conditioned
@@ -75,6 +76,7 @@ class Seat:
         self.bayes_update = bayes_update  # False: beliefs move only when a goal is realised
         self.prior_pseudocount = prior_pseudocount  # added to every goal's count for the prior
         self.soft_goal_counts = soft_goal_counts  # no catch: the evidence counts, as fractions
+        self.wanderer_prior = wanderer_prior  # P(a co-player acts at random) before any evidence
         self.num_coplayers = config.num_players - 1
         self.goal_counts = np.tile(np.asarray(initial_goal_counts, float), (self.num_coplayers, 1))
         self.uniform = np.full((self.num_coplayers, NUM_GOALS), 1.0 / NUM_GOALS)
@@ -87,6 +89,7 @@ class Seat:
         counts = self.goal_counts if self.episode_prior else np.zeros_like(self.goal_counts)
         self.prior = beliefs.prior_from_counts(counts + self.prior_pseudocount)
         self.belief = self.prior.copy()
+        self.kind = self.kind_prior  # used with wanderer_prior > 0 only
         self.goal_evidence = self.uniform.copy()  # the belief a uniform prior would reach
         self.realised = np.full(self.num_coplayers, -1)
         self.catch_step = np.full(self.num_coplayers, -1)
@@ -95,6 +98,12 @@ class Seat:
         self.previous: tuple | None = None  # (grid, t, co-players' views, their masks)
         self.history: list[dict[str, Any]] = []  # (grid, t, mask, pi_MCTS) for the trainer
         self.belief_log: list[np.ndarray] = []  # the belief each decision planned with
+
+    @property
+    def kind_prior(self) -> np.ndarray:
+        """(K, 3) P(walks to the stag, walks to a hare, wanders) at the episode's start."""
+        wanders = np.full((len(self.prior), 1), self.wanderer_prior)
+        return np.concatenate([self.prior * (1.0 - self.wanderer_prior), wanders], axis=1)
 
     @property
     def coplayers(self) -> np.ndarray:
@@ -130,10 +139,14 @@ class Seat:
             if self.needs_likelihoods(look):
                 likelihood = (probs * explains[:, None, :]).sum(-1)  # (K, G)
                 likelihood[~observed] = 1.0
-                self.belief = beliefs.bayes_update(self.belief, likelihood, self.prior)
-                self.goal_evidence = beliefs.bayes_update(
-                    self.goal_evidence, likelihood, self.uniform
-                )
+                if self.wanderer_prior > 0:
+                    self._update_kinds(likelihood, explains, observed)
+                else:
+                    self.belief = beliefs.bayes_update(self.belief, likelihood, self.prior)
+                if self.soft_goal_counts:  # only soft counts read it
+                    self.goal_evidence = beliefs.bayes_update(
+                        self.goal_evidence, likelihood, self.uniform
+                    )
             prev_views, prev_t, prev_masks = self.likelihood_inputs
             for k in np.flatnonzero(observed):
                 self.trajectories[k].append((prev_views[k], prev_t, prev_masks[k], explains[k]))
@@ -145,6 +158,19 @@ class Seat:
         self.belief_log.append(self.belief.copy())
         return look.state
 
+    def _update_kinds(
+        self, likelihood: np.ndarray, explains: np.ndarray, observed: np.ndarray
+    ) -> None:
+        """Bayes over (stag walker, hare walker, wanderer): a wanderer takes any legal action
+        alike. A wanderer is no partner for the stag, so it plans as a hare hunter."""
+        masks = self.likelihood_inputs[2].astype(np.float64)
+        wander = (masks * explains).sum(-1) / masks.sum(-1)
+        wander[~observed] = 1.0
+        self.kind = beliefs.bayes_update(
+            self.kind, np.concatenate([likelihood, wander[:, None]], axis=1), self.kind_prior
+        )
+        self.belief = np.stack([self.kind[:, 0], self.kind[:, 1] + self.kind[:, 2]], axis=1)
+
     def _record_catches(self, caught: np.ndarray) -> None:
         for k in np.flatnonzero((caught >= 0) & (self.realised < 0)):
             self.realised[k] = caught[k]
@@ -154,6 +180,7 @@ class Seat:
             self.trajectories[k] = []
             if self.goal_conditioned:  # the goal is now known for sure
                 self.belief[k] = np.eye(NUM_GOALS)[caught[k]]
+                self.kind[k] = np.eye(NUM_GOALS + 1)[caught[k]]
 
     def record_outcome(self, outcome: Mapping[str, int]) -> None:
         """The episode's catches as the runner reports them (agent name -> Catch code): co-players
@@ -198,7 +225,7 @@ class Seat:
 
     # ------------------------------------------------------------------ exact resume
 
-    _ARRAYS = ("goal_counts", "prior", "belief", "goal_evidence", "realised", "catch_step")
+    _ARRAYS = ("goal_counts", "prior", "belief", "kind", "goal_evidence", "realised", "catch_step")
 
     def state_dict(self) -> dict[str, Any]:
         """Everything this seat holds, as arrays and plain data."""
@@ -227,7 +254,10 @@ class Seat:
         if self.focal < 0:
             return
         for name in self._ARRAYS:
-            setattr(self, name, np.array(state[name]))
+            if name in state:
+                setattr(self, name, np.array(state[name]))
+        if "kind" not in state:  # saved before wanderer_prior existed, when it was 0
+            self.kind = self.kind_prior
         self.trajectories = rows_of(state["trajectories"])
         self.first_hunt = int(state["first_hunt"])
         self.previous = None if state["previous"] is None else tuple(state["previous"])
