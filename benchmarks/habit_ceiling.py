@@ -40,6 +40,7 @@ from staghunt_env.spec import Catch
 from tom_agents import make_agent, register_agent
 from tom_agents.arena import ArenaResult, play
 from tom_agents.arena.report import catch_rates, format_ci
+from tom_agents.pretrained import options_for
 from tom_agents.stats import bootstrap_ci
 
 TOLD_COUNTS = 100.0  # with hop_plus's pseudo-count of 1: prior 101/102 on the habit's goal
@@ -107,7 +108,8 @@ def main() -> None:
         f"Command: `python -m benchmarks.habit_ceiling {shlex.join(sys.argv[1:])}`; wall time "
         f"{(time.perf_counter() - start) / 60:.1f} min; {args.matches} matches x K = "
         f"{args.episodes} episodes, the matches of `adaptation_paper`; hop_plus's search "
-        f"{HOP_PLUS_SEARCH['num_trees']} trees x {HOP_PLUS_SEARCH['num_simulations']}.",
+        f"{HOP_PLUS_SEARCH['num_trees']} trees x {HOP_PLUS_SEARCH['num_simulations']}, its "
+        f"opponent model {options_for(RECOMMENDED)['opponent_model']}.",
         "",
         "Focal reward per episode [95% bootstrap over matches]. told: hop_plus told the habit "
         f"before the match (goal counts {TOLD_COUNTS:g} on the habit's goal); shipped: learning "

@@ -29,8 +29,8 @@ SPEC's prior is the discounted goal counts normalised: one realised goal makes i
 and no later evidence moves it. ``prior_pseudocount`` adds that many counts per goal;
 ``soft_goal_counts`` also counts the co-players that caught nothing, by their episode's evidence
 (on top of the pseudo-count, as hop_plus has it); the variants before "scripted OM" model the
-co-players with hop's learned networks, as hop_plus did until then. The tree variants spend the same 32
-simulations per decision as 2 x 16, over more samples of the co-players' goals. Every
+co-players with hop's learned networks, as hop_plus did until then. The tree variants spend the
+same 32 simulations per decision as 2 x 16, over more samples of the co-players' goals. Every
 variant is the shipped hop_plus with one option changed; the lineups, seeds and co-players are
 those of ``adaptation_paper`` (the same matches), so its rows compare with that report's.
 Where the co-players keep one habit that a scripted hunter shares (``REFERENCES``), that hunter
@@ -59,9 +59,8 @@ from tom_agents.stats import bootstrap_ci
 
 BUDGET = {"num_trees": 2, "num_simulations": 16}  # the shipped planners' search
 TREES = {"num_trees": 4, "num_simulations": 8}  # the shipped hop_plus's
-NO_WANDERERS = {"wanderer_prior": 0.0}  # hop_plus before it allowed for wandering co-players
-LEARNED = {**NO_WANDERERS, "opponent_model": "learned"}  # its opponent model before the scripted
-SCRIPTED = {**NO_WANDERERS, **TREES, "opponent_model": "scripted"}
+LEARNED = {"opponent_model": "learned"}  # hop_plus's opponent model before the scripted one
+SCRIPTED = {**TREES, "opponent_model": "scripted"}
 VARIANTS = {  # label -> hop_plus options, each set in full (hop_plus's own changed over time)
     "SPEC prior": {**LEARNED, **BUDGET, "prior_pseudocount": 0.0},
     "pseudo-count 1": {**LEARNED, **BUDGET, "prior_pseudocount": 1.0},
@@ -113,7 +112,7 @@ def main() -> None:
         rewards[mix, x, "scripted"] = result.rewards[:, :, :n].mean(axis=2)
     others = [v for v in variants if v != base]
     lines = [
-        "# hop_plus's beliefs on the paper's game: the prior, and the trees that sample them",
+        "# hop_plus with one option changed, on the paper's game: " + " / ".join(variants),
         "",
         f"Command: `python -m benchmarks.prior_ablation {shlex.join(sys.argv[1:])}`; wall time "
         f"{(time.perf_counter() - start) / 60:.1f} min. {args.matches} matches x K = "

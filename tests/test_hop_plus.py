@@ -113,6 +113,12 @@ def test_a_trained_planner_plans_with_another_opponent_model_without_networks(tm
     for model in ("learned", "goal_free"):
         with pytest.raises(ValueError, match=f"opponent_model='{model}' needs networks"):
             swapped.with_opponent_model(model)
+    with pytest.raises(ValueError, match="scripted_epsilon applies to opponent_model='scripted'"):
+        load_agent(tmp_path / "hop.safetensors", scripted_epsilon=0.2)
+    learned.seat.goal_counts = np.array([[1.0, 2.0], [3.0, 0.0]])
+    moved = learned.with_opponent_model("uniform", seed=3)
+    assert np.array_equal(moved.seat.goal_counts, learned.seat.goal_counts)
+    assert moved.networks.goal_conditioned is False
 
 
 def play_episode(agent, partner, env, seed):
@@ -238,9 +244,11 @@ def test_wanderer_prior_tells_a_walker_from_a_coplayer_that_goes_nowhere(partner
     agent = make_agent("hop", env.config, seed=0, device="cpu", opponent_model="scripted",
                        num_trees=1, num_simulations=4, wanderer_prior=0.25)  # fmt: skip
     other = Stayer() if partner == "stayer" else make_agent(partner, env.config, seed=1)
+    agent.reset("hunter_0")
+    assert np.allclose(agent.seat.kind, [[0.375, 0.375, 0.25]]), "uniform goals, a quarter wanders"
+    assert np.allclose(agent.seat.belief, [[0.375, 0.625]]), "from the first decision on"
     play_episode(agent, other, env, 0)
-    start, kind, belief = agent.seat.kind_prior, agent.seat.kind, agent.seat.belief
-    assert np.allclose(start, [[0.375, 0.375, 0.25]]), "uniform goals, a quarter wanders"
+    kind, belief = agent.seat.kind, agent.seat.belief
     assert np.allclose(belief, [[kind[0, 0], kind[0, 1] + kind[0, 2]]]), "wanderers plan as hare"
     if partner == "nearest_stag":  # straight up to the stag, step after step
         assert kind[0, 0] > 0.9 and kind[0, 2] < 0.1
@@ -248,7 +256,25 @@ def test_wanderer_prior_tells_a_walker_from_a_coplayer_that_goes_nowhere(partner
         assert kind[0, 2] > 0.99 and belief[0, 0] < 0.01, "no stag partner, as it was at first"
 
 
-@pytest.mark.parametrize("bad", [-0.1, 1.0])
-def test_wanderer_prior_refuses_values_outside_0_1(bad):
+@pytest.mark.parametrize(
+    "bad",
+    [{"wanderer_prior": -0.1}, {"wanderer_prior": 1.0},
+     {"wanderer_prior": 0.2, "bayes_update": False},
+     {"wanderer_prior": 0.2, "opponent_model": "uniform"}],
+)  # fmt: skip
+def test_wanderer_prior_is_refused_out_of_range_or_where_it_would_do_nothing(bad):
     with pytest.raises(ValueError, match="wanderer_prior"):
-        PlannerAgent(StagHuntConfig(), device="cpu", wanderer_prior=bad)
+        PlannerAgent(StagHuntConfig(), device="cpu", **bad)
+
+
+def test_a_seat_saved_before_wanderers_resumes_with_their_prior():
+    agent = make_agent("hop", StagHuntConfig.make(num_players=2, num_hares=2), seed=0,
+                       device="cpu", opponent_model="scripted", wanderer_prior=0.5)  # fmt: skip
+    agent.reset("hunter_0")
+    state = agent.seat.state_dict()
+    del state["kind"]
+    agent.seat.kind = None
+    agent.seat.load_state_dict(state)
+    assert np.allclose(agent.seat.kind, [[0.25, 0.25, 0.5]])
+    with pytest.raises(KeyError):  # nothing else may be missing
+        agent.seat.load_state_dict({k: v for k, v in state.items() if k != "belief"})

@@ -54,8 +54,8 @@ def test_unknown_pretrained_names_and_a_checkpoint_beside_pretrained_are_refused
 
 
 # Hand-made positions of the default game (4 hunters, 1 stag, 4 hares, 8x8): a layout of the
-# same game is accepted. hunter_0 is the pretrained hop or hop_plus; the others are scripted co-players
-# whose habit hop already knows (its goal counts say so, as after earlier episodes).
+# same game is accepted. hunter_0 is the pretrained hop or hop_plus; the others are scripted
+# co-players whose habit hop already knows (its goal counts say so, as after earlier episodes).
 HARE_LAYOUT = [
     "0H.....H",
     "........",

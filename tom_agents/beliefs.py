@@ -3,7 +3,9 @@
 Across episodes, discounted goal counts D (per co-player, per goal) give the prior:
 ``D <- lambda * D + onehot(realised goal)``, ``prior = D / sum(D)`` (uniform while D is zero).
 Within an episode, Bayes: ``b'(g) ∝ b(g) * likelihood(g)``; when every goal's likelihood is
-zero, the belief falls back to the prior.
+zero, the belief falls back to the prior. With wanderers (an option, not SPEC's), Bayes runs
+over three kinds of co-player, walkers to the stag or to a hare and wanderers, and a wanderer
+plans as a hare hunter: it is no partner for the stag.
 """
 
 from __future__ import annotations
@@ -38,3 +40,14 @@ def bayes_update(belief: np.ndarray, likelihood: np.ndarray, prior: np.ndarray) 
     posterior = np.asarray(belief, dtype=np.float64) * likelihood
     total = posterior.sum(-1, keepdims=True)
     return np.where(total > 0, posterior / np.where(total > 0, total, 1.0), prior)
+
+
+def with_wanderers(prior: np.ndarray, wanderer_prior: float) -> np.ndarray:
+    """(K, 2) goal prior -> (K, 3) P(stag walker, hare walker, wanderer)."""
+    wanders = np.full((len(prior), 1), wanderer_prior)
+    return np.concatenate([np.asarray(prior) * (1.0 - wanderer_prior), wanders], axis=1)
+
+
+def plan_belief(kinds: np.ndarray) -> np.ndarray:
+    """(K, 3) kinds -> (K, 2) the goal belief the search samples: a wanderer hunts no stag."""
+    return np.stack([kinds[:, 0], kinds[:, 1] + kinds[:, 2]], axis=1)

@@ -59,9 +59,11 @@ def load_agent(
     if not 0 <= seat < config.num_players:
         raise ValueError(f"seat must be in 0..{config.num_players - 1}, got {seat}")
     owner = owners[seat if len(owners) > 1 else 0]
-    model = {k: options.pop(k) for k in ("opponent_model", "scripted_epsilon") if k in options}
-    if any(getattr(owner.options, k) != v for k, v in model.items()):
-        owner = owner.with_opponent_model(
-            **{"opponent_model": owner.options.opponent_model, **model}
-        )
+    have = owner.options
+    model = options.pop("opponent_model", have.opponent_model)
+    epsilon = options.pop("scripted_epsilon", have.scripted_epsilon)
+    if epsilon != have.scripted_epsilon and model != "scripted":
+        raise ValueError("scripted_epsilon applies to opponent_model='scripted' only")
+    if (model, epsilon) != (have.opponent_model, have.scripted_epsilon):
+        owner = owner.with_opponent_model(model, seed, scripted_epsilon=epsilon)
     return owner.follower(seed, **options)

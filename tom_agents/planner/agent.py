@@ -40,9 +40,8 @@ NETWORKLESS_MODELS = ("scripted", "uniform")  # opponent models a trained net ca
 # goal-directed rollouts under the trees' sampled co-player goals, every edge tried before the
 # best is deepened, the decision greedy, and a pseudo-count in the inter-episode prior
 # (benchmarks/results/paper/prior_ablation.md; ``root_value="mean"`` was tried too: no gain),
-# and co-players modelled as scripted walkers to their goal's nearest prey, whose actions tell
-# the goals apart within a few steps where the learned models' hardly do
-# (benchmarks/results/paper/opponent_model.md; ``wanderer_prior`` was tried too: a loss,
+# and co-players modelled as scripted walkers to their goal's nearest prey, a sharper reading of
+# their moves than the learned models give (benchmarks/results/paper/opponent_model.md; ``wanderer_prior`` was tried too: a loss,
 # benchmarks/results/paper/wanderers.md). The budget stays the user's; the shipped hop_plus
 # spends its 32 simulations on 4 trees of 8 (benchmarks/results/paper/trees.md,
 # ``HOP_PLUS_SEARCH`` in benchmarks/build_pretrained.py)
@@ -117,20 +116,23 @@ class PlannerAgent:
         check_shared_options(self.options, options)
         return self._sharing(self.networks, options, seed)
 
-    def with_opponent_model(self, opponent_model: str, **changes: Any) -> PlannerAgent:
-        """A new network owner planning with a copy of this policy-value net and an opponent model
-        that has no networks of its own (``"scripted"`` or ``"uniform"``): e.g. a trained hop's
-        net against scripted co-players, as the shipped ``hop_plus`` plays. ``changes``: other
-        planner options (``scripted_epsilon``, ...)."""
+    def with_opponent_model(
+        self, opponent_model: str, seed: int | None = None, **changes: Any
+    ) -> PlannerAgent:
+        """A new network owner with a copy of this policy-value net (its optimiser state and the
+        goal counts too) and an opponent model that has no networks of its own (``"scripted"``
+        or ``"uniform"``): e.g. a trained hop's net against scripted co-players, as the shipped
+        ``hop_plus`` plays. ``changes``: other planner options (``scripted_epsilon``, ...)."""
         if opponent_model not in NETWORKLESS_MODELS:
             raise ValueError(
                 f"opponent_model={opponent_model!r} needs networks of its own, which a trained "
                 f"agent's cannot provide; a trained agent can switch to {NETWORKLESS_MODELS}"
             )
         options = dataclasses.replace(self.options, opponent_model=opponent_model, **changes)
-        seed = int(self.rng.integers(2**63))
         agent = PlannerAgent(self.config, seed, self.device, **dataclasses.asdict(options))
         agent.networks.policy_value.load_state_dict(self.networks.policy_value.state_dict())
+        agent.networks.optimizer.load_state_dict(self.networks.optimizer.state_dict())
+        agent.seat.goal_counts = self.seat.goal_counts.copy()
         return agent
 
     def to(self, device: str | torch.device) -> PlannerAgent:

@@ -90,6 +90,12 @@ class PlannerOptions:
             raise ValueError(f"initial_goal_counts must be >= 0, got {self.initial_goal_counts}")
         if not 0.0 <= self.wanderer_prior < 1.0:
             raise ValueError(f"wanderer_prior must be in [0, 1), got {self.wanderer_prior}")
+        goal_free = self.opponent_model in ("goal_free", "uniform") or not self.bayes_update
+        if self.wanderer_prior and goal_free:
+            raise ValueError(
+                "wanderer_prior acts in the Bayes update over goals: it needs bayes_update=True "
+                f"and a goal-conditioned opponent model, not {self.opponent_model!r}"
+            )
         if self.beta < 0:
             raise ValueError(f"beta must be >= 0, got {self.beta}")
         _ = self.inference  # validates the dtype

@@ -88,8 +88,8 @@ class Seat:
         self.focal = focal
         counts = self.goal_counts if self.episode_prior else np.zeros_like(self.goal_counts)
         self.prior = beliefs.prior_from_counts(counts + self.prior_pseudocount)
-        self.belief = self.prior.copy()
-        self.kind = self.kind_prior  # used with wanderer_prior > 0 only
+        self.kind = beliefs.with_wanderers(self.prior, self.wanderer_prior)
+        self.belief = beliefs.plan_belief(self.kind) if self.wanderer_prior else self.prior.copy()
         self.goal_evidence = self.uniform.copy()  # the belief a uniform prior would reach
         self.realised = np.full(self.num_coplayers, -1)
         self.catch_step = np.full(self.num_coplayers, -1)
@@ -98,12 +98,6 @@ class Seat:
         self.previous: tuple | None = None  # (grid, t, co-players' views, their masks)
         self.history: list[dict[str, Any]] = []  # (grid, t, mask, pi_MCTS) for the trainer
         self.belief_log: list[np.ndarray] = []  # the belief each decision planned with
-
-    @property
-    def kind_prior(self) -> np.ndarray:
-        """(K, 3) P(walks to the stag, walks to a hare, wanders) at the episode's start."""
-        wanders = np.full((len(self.prior), 1), self.wanderer_prior)
-        return np.concatenate([self.prior * (1.0 - self.wanderer_prior), wanders], axis=1)
 
     @property
     def coplayers(self) -> np.ndarray:
@@ -161,15 +155,14 @@ class Seat:
     def _update_kinds(
         self, likelihood: np.ndarray, explains: np.ndarray, observed: np.ndarray
     ) -> None:
-        """Bayes over (stag walker, hare walker, wanderer): a wanderer takes any legal action
-        alike. A wanderer is no partner for the stag, so it plans as a hare hunter."""
+        """Bayes over (stag walker, hare walker, wanderer); a wanderer takes any legal action."""
         masks = self.likelihood_inputs[2].astype(np.float64)
         wander = (masks * explains).sum(-1) / masks.sum(-1)
         wander[~observed] = 1.0
-        self.kind = beliefs.bayes_update(
-            self.kind, np.concatenate([likelihood, wander[:, None]], axis=1), self.kind_prior
-        )
-        self.belief = np.stack([self.kind[:, 0], self.kind[:, 1] + self.kind[:, 2]], axis=1)
+        start = beliefs.with_wanderers(self.prior, self.wanderer_prior)
+        both = np.concatenate([likelihood, wander[:, None]], axis=1)
+        self.kind = beliefs.bayes_update(self.kind, both, start)
+        self.belief = beliefs.plan_belief(self.kind)
 
     def _record_catches(self, caught: np.ndarray) -> None:
         for k in np.flatnonzero((caught >= 0) & (self.realised < 0)):
@@ -254,10 +247,10 @@ class Seat:
         if self.focal < 0:
             return
         for name in self._ARRAYS:
-            if name in state:
+            if name != "kind" or name in state:  # states saved before wanderer_prior lack it
                 setattr(self, name, np.array(state[name]))
-        if "kind" not in state:  # saved before wanderer_prior existed, when it was 0
-            self.kind = self.kind_prior
+        if "kind" not in state:
+            self.kind = beliefs.with_wanderers(self.prior, self.wanderer_prior)
         self.trajectories = rows_of(state["trajectories"])
         self.first_hunt = int(state["first_hunt"])
         self.previous = None if state["previous"] is None else tuple(state["previous"])
