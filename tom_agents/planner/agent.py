@@ -28,12 +28,16 @@ from ..perception import check_observation
 from ..search import SearchSettings
 from .learning import train_opponent
 from .networks import PlannerNetworks
-from .options import PlannerOptions, check_option_names, check_shared_options
+from .options import (
+    NETWORKLESS_MODELS,
+    PlannerOptions,
+    check_option_names,
+    check_shared_options,
+)
 from .seat import Look, Seat, perceive_all
 from .stag_hunt_step import search_decisions
 
 CHECKPOINT_KIND = checkpoints.PLANNER
-NETWORKLESS_MODELS = ("scripted", "uniform")  # opponent models a trained net can switch to
 
 # the planner options of ``hop_plus``: HOP whose search counts what it finds, each option kept
 # because its ablation shows it helps (benchmarks/results/hop_diagnosis.md): leaves valued by
@@ -41,10 +45,10 @@ NETWORKLESS_MODELS = ("scripted", "uniform")  # opponent models a trained net ca
 # best is deepened, the decision greedy, and a pseudo-count in the inter-episode prior
 # (benchmarks/results/paper/prior_ablation.md; ``root_value="mean"`` was tried too: no gain),
 # and co-players modelled as scripted walkers to their goal's nearest prey, a sharper reading of
-# their moves than the learned models give (benchmarks/results/paper/opponent_model.md; ``wanderer_prior`` was tried too: a loss,
-# benchmarks/results/paper/wanderers.md). The budget stays the user's; the shipped hop_plus
-# spends its 32 simulations on 4 trees of 8 (benchmarks/results/paper/trees.md,
-# ``HOP_PLUS_SEARCH`` in benchmarks/build_pretrained.py)
+# their moves than the learned models give (benchmarks/results/paper/opponent_model.md;
+# ``wanderer_prior`` was tried too: a loss, benchmarks/results/paper/wanderers.md). The budget
+# stays the user's; the shipped hop_plus spends its 32 simulations on 4 trees of 8
+# (benchmarks/results/paper/trees.md, ``HOP_PLUS_SEARCH`` in benchmarks/build_pretrained.py)
 HOP_PLUS = {
     "opponent_model": "scripted",
     "greedy": True,

@@ -9,6 +9,8 @@ from ..search import SearchSettings
 from ..value_types import check_fields
 
 OPPONENT_MODELS = ("learned", "scripted", "goal_free", "uniform")
+GOAL_CONDITIONED_MODELS = ("learned", "scripted")  # the models whose goals beliefs weigh
+NETWORKLESS_MODELS = ("scripted", "uniform")  # the models a trained net can switch to
 ROOT_VALUES = ("q", "mean")  # what the decision ranks actions by (see PlannerOptions)
 LEAF_VALUES = ("net", "rollout")  # how the search values a new leaf
 NETWORK_OPTIONS = ("opponent_model", "channels", "hidden")  # the shape of the networks
@@ -90,8 +92,8 @@ class PlannerOptions:
             raise ValueError(f"initial_goal_counts must be >= 0, got {self.initial_goal_counts}")
         if not 0.0 <= self.wanderer_prior < 1.0:
             raise ValueError(f"wanderer_prior must be in [0, 1), got {self.wanderer_prior}")
-        goal_free = self.opponent_model in ("goal_free", "uniform") or not self.bayes_update
-        if self.wanderer_prior and goal_free:
+        weighs_goals = self.opponent_model in GOAL_CONDITIONED_MODELS and self.bayes_update
+        if self.wanderer_prior and not weighs_goals:
             raise ValueError(
                 "wanderer_prior acts in the Bayes update over goals: it needs bayes_update=True "
                 f"and a goal-conditioned opponent model, not {self.opponent_model!r}"

@@ -89,7 +89,8 @@ class Seat:
         counts = self.goal_counts if self.episode_prior else np.zeros_like(self.goal_counts)
         self.prior = beliefs.prior_from_counts(counts + self.prior_pseudocount)
         self.kind = beliefs.with_wanderers(self.prior, self.wanderer_prior)
-        self.belief = beliefs.plan_belief(self.kind) if self.wanderer_prior else self.prior.copy()
+        wanders = self.wanderer_prior > 0
+        self.belief = beliefs.plan_belief(self.kind) if wanders else self.prior.copy()
         self.goal_evidence = self.uniform.copy()  # the belief a uniform prior would reach
         self.realised = np.full(self.num_coplayers, -1)
         self.catch_step = np.full(self.num_coplayers, -1)
@@ -246,11 +247,11 @@ class Seat:
         self.opponent_buffers = rows_of(state["buffers"])
         if self.focal < 0:
             return
-        for name in self._ARRAYS:
-            if name != "kind" or name in state:  # states saved before wanderer_prior lack it
+        for name in self._ARRAYS:  # "prior" comes before "kind", which is derived from it
+            if name == "kind" and name not in state:  # saved before wanderer_prior existed
+                self.kind = beliefs.with_wanderers(self.prior, self.wanderer_prior)
+            else:
                 setattr(self, name, np.array(state[name]))
-        if "kind" not in state:
-            self.kind = beliefs.with_wanderers(self.prior, self.wanderer_prior)
         self.trajectories = rows_of(state["trajectories"])
         self.first_hunt = int(state["first_hunt"])
         self.previous = None if state["previous"] is None else tuple(state["previous"])
