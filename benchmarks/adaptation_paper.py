@@ -6,8 +6,8 @@
 The default game (4 hunters, 8x8, 1 stag, 4 hares, 35 steps). Focal agents: the shipped
 pretrained planners (``make_agent(name, pretrained=True)``: hop, the faithful SPEC method;
 hop_plus, the same networks planning with :data:`tom_agents.planner.HOP_PLUS`; direct_om;
-mcts) and ppo, plus the ablation ``hop_plus_no_prior`` (hop_plus forgetting its goal counts
-between episodes: every episode starts from the uniform prior). Mixes "1 focal + 3 co-players"
+mcts) and ppo, plus the ablation ``hop_plus_no_prior`` (hop_plus forgetting its goal and
+wanderer counts between episodes: every episode starts from the uniform prior). Mixes "1 focal + 3 co-players"
 and "3 focal + 1 co-player"; co-players random, nearest_stag, nearest_hare, nearest_prey,
 ppo_selfish, ppo_prosocial (shipped) and hop_selfplay (hop trained by self-play from another
 seed); K consecutive episodes per match, every lineup on the same layouts (paired). Scripted
@@ -158,8 +158,8 @@ def report(out: dict, args: argparse.Namespace, command: str) -> str:
         "- game: the default (4 hunters, 8x8, 1 stag, 4 hares, 35 steps, 5 wall pieces)",
         f"- {args.matches} matches x K = {args.episodes} episodes per lineup, paired on layouts; "
         "planners search with their shipped options (hop, direct_om, mcts: 2 trees x 16 "
-        "simulations; hop_plus: hop's policy-value net with the scripted opponent model, 4 "
-        "trees x 8)",
+        "simulations; hop_plus: hop's policy-value net with the scripted opponent model and "
+        "wanderer counts, 4 trees x 8)",
         "- agents: the shipped pretrained ones (`tom_agents/pretrained/manifest.json`); "
         "hop_selfplay and ppo_selfish trained with seed 1 as the shipped agents are, training "
         "time (s): " + ", ".join(f"{k} {v:.0f}" for k, v in out["train_seconds"].items()),

@@ -24,15 +24,19 @@ the model its beliefs and trees read the co-players by; paired on the layouts of
     python -m benchmarks.prior_ablation --variants "scripted OM" "wanderers 0.05" \
         --base "scripted OM" --coplayers ppo_selfish random hop_selfplay --matches 24 \
         --episodes 10 --report wanderers_005.md
+    python -m benchmarks.prior_ablation --variants "scripted OM" "wanderer counts" \
+        --base "scripted OM" --matches 24 --episodes 10 --report wanderer_counts.md
 
 SPEC's prior is the discounted goal counts normalised: one realised goal makes it exactly 0 or 1,
 and no later evidence moves it. ``prior_pseudocount`` adds that many counts per goal;
 ``soft_goal_counts`` also counts the co-players that caught nothing, by their episode's evidence
 (on top of the pseudo-count, as hop_plus has it); the variants before "scripted OM" model the
-co-players with hop's learned networks, as hop_plus did until then. The tree variants spend the
-same 32 simulations per decision as 2 x 16, over more samples of the co-players' goals. Every
-variant is the shipped hop_plus with one option changed; the lineups, seeds and co-players are
-those of ``adaptation_paper`` (the same matches), so its rows compare with that report's.
+co-players with hop's learned networks, as hop_plus did until then, and every variant but
+"wanderer counts" leaves ``wanderer_counts`` off, as hop_plus did until that one. The tree
+variants spend the same 32 simulations per decision as 2 x 16, over more samples of the
+co-players' goals. Every variant is the shipped hop_plus with one option changed; the lineups,
+seeds and co-players are those of ``adaptation_paper`` (the same matches), so its rows compare
+with that report's.
 Where the co-players keep one habit that a scripted hunter shares (``REFERENCES``), that hunter
 plays the focal seats too, and each variant's share of its reward is shown. Writes
 ``benchmarks/results/paper/prior_ablation.md`` (``--report``: another name).
@@ -59,8 +63,9 @@ from tom_agents.stats import bootstrap_ci
 
 BUDGET = {"num_trees": 2, "num_simulations": 16}  # the shipped planners' search
 TREES = {"num_trees": 4, "num_simulations": 8}  # the shipped hop_plus's
-LEARNED = {"opponent_model": "learned"}  # hop_plus's opponent model before the scripted one
-SCRIPTED = {**TREES, "opponent_model": "scripted"}
+NO_COUNTS = {"wanderer_counts": False}  # hop_plus before the wanderer counts
+LEARNED = {**NO_COUNTS, "opponent_model": "learned"}  # hop_plus's model before the scripted one
+SCRIPTED = {**NO_COUNTS, **TREES, "opponent_model": "scripted"}
 VARIANTS = {  # label -> hop_plus options, each set in full (hop_plus's own changed over time)
     "SPEC prior": {**LEARNED, **BUDGET, "prior_pseudocount": 0.0},
     "pseudo-count 1": {**LEARNED, **BUDGET, "prior_pseudocount": 1.0},
@@ -75,6 +80,7 @@ VARIANTS = {  # label -> hop_plus options, each set in full (hop_plus's own chan
     "scripted OM, no prior": {**SCRIPTED, "episode_prior": False},
     "wanderers 0.25": {**SCRIPTED, "prior_pseudocount": 1.0, "wanderer_prior": 0.25},
     "wanderers 0.05": {**SCRIPTED, "prior_pseudocount": 1.0, "wanderer_prior": 0.05},
+    "wanderer counts": {**SCRIPTED, "prior_pseudocount": 1.0, "wanderer_counts": True},
 }
 
 

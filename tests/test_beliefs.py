@@ -68,6 +68,30 @@ def test_update_counts_follows_the_discounted_count_formula_over_episodes():
     np.testing.assert_allclose(before, [[2.0, 1.0]])
 
 
+def test_wander_counts_add_the_evidence_of_judged_coplayers_that_caught_nothing_only():
+    # co-players: caught nothing and judged; caught a hare; caught nothing, too little seen
+    counts, episodes = beliefs.update_wander_counts(
+        np.array([0.5, 0.2, 0.4]), np.array([1.0, 1.0, 1.0]), np.array([-1, 1, -1]),
+        np.array([0.9, 0.9, 0.9]), np.array([True, True, False]), 0.5,
+    )  # fmt: skip
+    np.testing.assert_allclose(counts, [0.25 + 0.9, 0.1, 0.2], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(episodes, [1.5, 1.5, 0.5], rtol=0, atol=1e-12)
+    # one more walked episode: 0 before any, never 1
+    assert np.all(beliefs.wanderer_prior_from_counts(np.zeros(2), np.zeros(2)) == 0)
+    np.testing.assert_allclose(
+        beliefs.wanderer_prior_from_counts(counts, episodes), counts / (episodes + 1)
+    )
+    assert beliefs.wanderer_prior_from_counts(np.array([1.0]), np.array([1.0]))[0] == 0.5
+
+
+def test_with_wanderers_takes_one_prior_for_all_or_one_per_coplayer():
+    goals = np.array([[0.5, 0.5], [1.0, 0.0]])
+    np.testing.assert_allclose(beliefs.with_wanderers(goals, 0.2), [[0.4, 0.4, 0.2], [0.8, 0, 0.2]])
+    np.testing.assert_allclose(
+        beliefs.with_wanderers(goals, np.array([0.0, 0.5])), [[0.5, 0.5, 0.0], [0.5, 0, 0.5]]
+    )
+
+
 # --------------------------------------------------------------------------- through the agent
 
 # Seat "F" is the focal HOP agent, far from every prey; "S" walks right along row 3 to the stag

@@ -116,9 +116,11 @@ def test_a_trained_planner_plans_with_another_opponent_model_without_networks(tm
     with pytest.raises(ValueError, match="scripted_epsilon applies to opponent_model='scripted'"):
         load_agent(tmp_path / "hop.safetensors", scripted_epsilon=0.2)
     learned.seat.goal_counts = np.array([[1.0, 2.0], [3.0, 0.0]])
+    learned.seat.kinds.load_counts({"wander_counts": [0.5, 0.0], "judged_counts": [1.0, 1.0]})
     moved = learned.with_opponent_model("uniform", seed=3)
-    assert np.array_equal(moved.seat.goal_counts, learned.seat.goal_counts)
     assert moved.networks.goal_conditioned is False
+    for name, counts in learned.seat.counts().items():
+        assert np.array_equal(moved.seat.counts()[name], counts), name
 
 
 def play_episode(agent, partner, env, seed):
@@ -245,15 +247,139 @@ def test_wanderer_prior_tells_a_walker_from_a_coplayer_that_goes_nowhere(partner
                        num_trees=1, num_simulations=4, wanderer_prior=0.25)  # fmt: skip
     other = Stayer() if partner == "stayer" else make_agent(partner, env.config, seed=1)
     agent.reset("hunter_0")
-    assert np.allclose(agent.seat.kind, [[0.375, 0.375, 0.25]]), "uniform goals, a quarter wanders"
+    assert np.allclose(agent.seat.kinds.kind, [[0.375, 0.375, 0.25]]), (
+        "uniform goals, a quarter wanders"
+    )
     assert np.allclose(agent.seat.belief, [[0.375, 0.625]]), "from the first decision on"
     play_episode(agent, other, env, 0)
-    kind, belief = agent.seat.kind, agent.seat.belief
+    kind, belief = agent.seat.kinds.kind, agent.seat.belief
     assert np.allclose(belief, [[kind[0, 0], kind[0, 1] + kind[0, 2]]]), "wanderers plan as hare"
     if partner == "nearest_stag":  # straight up to the stag, step after step
         assert kind[0, 0] > 0.9 and kind[0, 2] < 0.1
     else:  # in place, step after step: a walker would have moved
         assert kind[0, 2] > 0.99 and belief[0, 0] < 0.01, "no stag partner, as it was at first"
+
+
+# FAR again, one step longer: hunter_0 sees 3 of hunter_1's moves, enough to judge them
+FOUR_STEPS = {"layout": FAR, "num_players": 2, "num_hares": 1, "max_cycles": 4}
+SCRIPTED_1X4 = {"opponent_model": "scripted", "num_trees": 1, "num_simulations": 4}
+
+
+@pytest.mark.parametrize("partner", ["nearest_stag", "stayer"])
+def test_wanderer_counts_learn_who_wanders_from_the_episodes_before(partner):
+    env = staghunt_env.parallel_env(**FOUR_STEPS)
+    agent = make_agent("hop", env.config, seed=0, device="cpu", wanderer_counts=True,
+                       **SCRIPTED_1X4)  # fmt: skip
+    other = Stayer() if partner == "stayer" else make_agent(partner, env.config, seed=1)
+    agent.reset("hunter_0")
+    assert np.allclose(agent.seat.kinds.kind, [[0.5, 0.5, 0.0]]), "no episode seen: nobody wanders"
+    play_episode(agent, other, env, 0)
+    seat = agent.seat
+    assert seat.realised[0] == -1 and seat.kinds.moves_seen[0] == 3, "nothing caught, 3 moves seen"
+    wandered = seat.kinds.evidence[0, 2]
+    assert np.isclose(seat.kinds.wander_counts[0], wandered) and seat.kinds.judged_counts[0] == 1.0
+    play_episode(agent, other, env, 1)
+    assert seat.kinds.judged_counts[0] == pytest.approx(1.995), "discounted, as the goal counts are"
+    assert seat.kinds.wander_counts[0] == pytest.approx(
+        0.995 * wandered + seat.kinds.evidence[0, 2]
+    )
+    agent.reset("hunter_0")
+    share = seat.kinds.wander_counts[0] / 2.995  # one more walked episode in the denominator
+    assert seat.kinds.kind[0, 2] == pytest.approx(share)
+    if partner == "stayer":  # in place, step after step, from a uniform start over the kinds
+        assert wandered > 0.99 and share > 0.66
+        assert seat.belief[0, 0] < 0.2, "from the first decision, a likely wanderer: no partner"
+    else:  # straight up to the stag: a walker that was too far to catch it
+        assert wandered < 0.05 and share < 0.05
+    forgetful = make_agent("hop", env.config, seed=0, device="cpu", wanderer_counts=True,
+                           episode_prior=False, **SCRIPTED_1X4)  # fmt: skip
+    forgetful.seat.load_counts(seat.counts())
+    forgetful.reset("hunter_0")
+    assert np.allclose(forgetful.seat.kinds.kind, [[0.5, 0.5, 0.0]]), (
+        "no prior: none learned either"
+    )
+
+
+def test_wanderer_counts_judge_no_coplayer_by_too_few_moves():
+    env = staghunt_env.parallel_env(**{**FOUR_STEPS, "max_cycles": 3})  # 2 moves seen
+    agent = make_agent("hop", env.config, seed=0, device="cpu", wanderer_counts=True,
+                       **SCRIPTED_1X4)  # fmt: skip
+    play_episode(agent, Stayer(), env, 0)
+    assert agent.seat.kinds.evidence[0, 2] > 0.9, "it did look like a wanderer"
+    assert agent.seat.counts()["judged_counts"][0] == 0 and agent.seat.kinds.wander_counts[0] == 0
+
+
+def test_wanderer_counts_leave_the_first_episode_as_it_was():
+    env = staghunt_env.parallel_env(num_players=2, num_hares=2, grid_size=(6, 6))
+    seats = []
+    for counts in (False, True):
+        agent = make_agent("hop", env.config, seed=0, device="cpu", wanderer_counts=counts,
+                           **SCRIPTED_1X4)  # fmt: skip
+        play_episode(agent, Stayer(), env, 0)  # a co-player a wanderer explains best
+        seats.append(agent.seat)
+    plain, counted = seats
+    assert counted.kinds.evidence[0, 2] > 0.9 and len(plain.belief_log) > 5
+    for b, c in zip(plain.belief_log, counted.belief_log, strict=True):
+        np.testing.assert_allclose(b, c, rtol=0, atol=1e-12)
+    for h, g in zip(plain.history, counted.history, strict=True):
+        assert np.array_equal(h["pi"], g["pi"])
+
+
+@pytest.mark.parametrize("ablation", [{"bayes_update": False}, {"opponent_model": "uniform"}])
+def test_wanderer_counts_are_inert_where_no_bayes_update_runs(ablation):
+    env = staghunt_env.parallel_env(**FOUR_STEPS)
+    options = {**SCRIPTED_1X4, **ablation}
+    agent = make_agent("hop", env.config, seed=0, device="cpu", wanderer_counts=True, **options)
+    play_episode(agent, Stayer(), env, 0)
+    assert not agent.seat.kinds.on
+    assert np.all(agent.seat.kinds.wander_counts == 0) and np.all(
+        agent.seat.kinds.judged_counts == 0
+    )
+
+
+def test_wanderer_counts_travel_with_a_checkpoint(tmp_path):
+    env = staghunt_env.parallel_env(**FOUR_STEPS)
+    agent = make_agent("hop", env.config, seed=0, device="cpu", wanderer_counts=True,
+                       **SCRIPTED_1X4)  # fmt: skip
+    play_episode(agent, Stayer(), env, 0)
+    agent.save(tmp_path / "a.safetensors")
+    loaded = make_agent("hop", env.config, seed=1, device="cpu", wanderer_counts=True,
+                        **SCRIPTED_1X4)  # fmt: skip
+    loaded.load(tmp_path / "a.safetensors")
+    assert loaded.seat.kinds.wander_counts[0] > 0.99 and loaded.seat.kinds.judged_counts[0] == 1.0
+    data = agent.state_dict()
+    del data["wander_counts"], data["judged_counts"]  # saved before the option existed
+    loaded.load_state_dict(data)
+    assert np.all(loaded.seat.kinds.wander_counts == 0) and np.all(
+        loaded.seat.kinds.judged_counts == 0
+    )
+
+
+def test_a_seat_resumes_mid_episode_with_its_wanderer_counts_and_kinds():
+    env = staghunt_env.parallel_env(**FOUR_STEPS)
+    agent = make_agent("hop", env.config, seed=0, device="cpu", wanderer_counts=True,
+                       **SCRIPTED_1X4)  # fmt: skip
+    play_episode(agent, Stayer(), env, 0)
+    observations, infos = env.reset(seed=1)
+    agent.reset("hunter_0")
+    for _ in range(3):  # two of hunter_1's moves seen
+        action = agent.act(observations["hunter_0"], infos["hunter_0"])
+        observations, _, _, _, infos = env.step({"hunter_0": action, "hunter_1": STAY})
+    twin = make_agent("hop", env.config, seed=5, device="cpu", wanderer_counts=True,
+                      **SCRIPTED_1X4)  # fmt: skip
+    twin.seat.load_state_dict(agent.seat.state_dict())
+    assert agent.seat.kinds.moves_seen[0] == 2 and agent.seat.kinds.wander_counts[0] > 0.99
+    for name, counts in agent.seat.counts().items():
+        assert np.array_equal(twin.seat.counts()[name], counts), name
+    for name, value in agent.seat.kinds.state_dict().items():
+        assert np.array_equal(twin.seat.kinds.state_dict()[name], value), name
+    assert np.array_equal(twin.seat.belief, agent.seat.belief)
+
+
+def test_a_fixed_and_a_learned_wanderer_prior_are_refused_together():
+    with pytest.raises(ValueError, match="pass wanderer_counts=False"):
+        PlannerAgent(StagHuntConfig(), device="cpu", wanderer_counts=True, wanderer_prior=0.1)
+    make_agent("hop_plus", wanderer_counts=False, wanderer_prior=0.1)  # what the message says
 
 
 @pytest.mark.parametrize(
@@ -272,9 +398,15 @@ def test_a_seat_saved_before_wanderers_resumes_with_their_prior():
                        device="cpu", opponent_model="scripted", wanderer_prior=0.5)  # fmt: skip
     agent.reset("hunter_0")
     state = agent.seat.state_dict()
-    del state["kind"]
-    agent.seat.kind = None
-    agent.seat.load_state_dict(state)
-    assert np.allclose(agent.seat.kind, [[0.25, 0.25, 0.5]])
-    with pytest.raises(KeyError):  # nothing else may be missing
+    for name in ("kind", "kind_evidence", "moves_seen", "wander_counts", "judged_counts"):
+        del state[name]
+    seat = agent.seat
+    seat.kinds.kind = seat.kinds.evidence = None
+    seat.kinds.moves_seen = np.full(1, 5)
+    seat.kinds.load_counts({"wander_counts": [5.0], "judged_counts": [5.0]})
+    seat.load_state_dict(state)
+    assert np.allclose(seat.kinds.kind, [[0.25, 0.25, 0.5]])
+    assert np.allclose(seat.kinds.evidence, 1 / 3) and np.all(seat.kinds.moves_seen == 0)
+    assert np.all(seat.kinds.wander_counts == 0) and np.all(seat.kinds.judged_counts == 0)
+    with pytest.raises(KeyError, match="belief"):  # nothing else may be missing
         agent.seat.load_state_dict({k: v for k, v in state.items() if k != "belief"})

@@ -3,9 +3,13 @@
 Across episodes, discounted goal counts D (per co-player, per goal) give the prior:
 ``D <- lambda * D + onehot(realised goal)``, ``prior = D / sum(D)`` (uniform while D is zero).
 Within an episode, Bayes: ``b'(g) ∝ b(g) * likelihood(g)``; when every goal's likelihood is
-zero, the belief falls back to the prior. With wanderers (an option, not SPEC's), Bayes runs
+zero, the belief falls back to the prior. With wanderers (options, not SPEC's), Bayes runs
 over three kinds of co-player, walkers to the stag or to a hare and wanderers, and a wanderer
-plans as a hare hunter: it is no partner for the stag.
+plans as a hare hunter: it is no partner for the stag. The wanderer prior is either fixed or
+learned across episodes, per co-player: ``W <- lambda * W + P(wanderer | the episode's
+moves)`` if it caught nothing (one that caught something walked to its goal), ``E <- lambda *
+E + 1``, prior ``W / (E + 1)``: 0 before any episode, never 1. An episode counts (in W and E)
+only if the co-player caught something or enough of its moves were seen.
 """
 
 from __future__ import annotations
@@ -42,10 +46,32 @@ def bayes_update(belief: np.ndarray, likelihood: np.ndarray, prior: np.ndarray) 
     return np.where(total > 0, posterior / np.where(total > 0, total, 1.0), prior)
 
 
-def with_wanderers(prior: np.ndarray, wanderer_prior: float) -> np.ndarray:
-    """(K, 2) goal prior -> (K, 3) P(stag walker, hare walker, wanderer)."""
-    wanders = np.full((len(prior), 1), wanderer_prior)
-    return np.concatenate([np.asarray(prior) * (1.0 - wanderer_prior), wanders], axis=1)
+def with_wanderers(prior: np.ndarray, wanderer_prior: float | np.ndarray) -> np.ndarray:
+    """(K, 2) goal prior, P(wanderer) (one for all or (K,)) -> (K, 3) P(stag walker, hare
+    walker, wanderer)."""
+    wanders = np.broadcast_to(np.asarray(wanderer_prior, dtype=np.float64), (len(prior),))
+    return np.concatenate([np.asarray(prior) * (1.0 - wanders[:, None]), wanders[:, None]], 1)
+
+
+def update_wander_counts(
+    counts: np.ndarray,
+    episodes: np.ndarray,
+    realised: np.ndarray,
+    wandered: np.ndarray,
+    judged: np.ndarray,
+    discount: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Discount the (K,) wanderer counts W and episode counts E; each co-player whose episode is
+    ``judged`` adds one episode to E and, if it caught nothing, its P(wanderer) to W."""
+    judged = np.asarray(judged, dtype=bool)
+    add = np.where(judged & (np.asarray(realised) < 0), wandered, 0.0)
+    return discount * np.asarray(counts, float) + add, discount * np.asarray(episodes) + judged
+
+
+def wanderer_prior_from_counts(counts: np.ndarray, episodes: np.ndarray) -> np.ndarray:
+    """(K,) P(wanderer) for the next episode: the discounted share of episodes wandered, with
+    one more episode walked (0 before any; below 1, so that walking can still be seen)."""
+    return np.asarray(counts, dtype=np.float64) / (np.asarray(episodes) + 1.0)
 
 
 def plan_belief(kinds: np.ndarray) -> np.ndarray:

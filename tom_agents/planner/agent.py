@@ -6,8 +6,9 @@ Per decision: perceive the co-players' last actions and update the goal beliefs 
 softmax(beta * Q). Across episodes: discounted goal counts give the next episode's prior, and the
 learned opponent models train on hindsight-labelled trajectories (:mod:`~.learning`). That is
 SPEC's method, the defaults; options change its parts (``greedy``, ``root_value``,
-``leaf_value``, ``tree_value``, ``prior_pseudocount``, ``wanderer_prior``, ``soft_goal_counts``,
-``initial_goal_counts``), as the ``hop_plus`` variant does with some of them (:data:`HOP_PLUS`).
+``leaf_value``, ``tree_value``, ``prior_pseudocount``, ``wanderer_prior``, ``wanderer_counts``,
+``soft_goal_counts``, ``initial_goal_counts``), as the ``hop_plus`` variant does with some of
+them (:data:`HOP_PLUS`).
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ CHECKPOINT_KIND = checkpoints.PLANNER
 # best is deepened, the decision greedy, and a pseudo-count in the inter-episode prior
 # (benchmarks/results/paper/prior_ablation.md; ``root_value="mean"`` was tried too: no gain),
 # and co-players modelled as scripted walkers to their goal's nearest prey, a sharper reading of
-# their moves than the learned models give (benchmarks/results/paper/opponent_model.md;
-# ``wanderer_prior`` was tried too: a loss, benchmarks/results/paper/wanderers.md). The budget
+# their moves than the learned models give (benchmarks/results/paper/opponent_model.md), and
+# co-players that caught nothing while moving at random in earlier episodes read as likely
+# wanderers, no partners for the stag (benchmarks/results/paper/wanderer_counts.md; a fixed
+# ``wanderer_prior`` was tried first: a loss, benchmarks/results/paper/wanderers.md). The budget
 # stays the user's; the shipped hop_plus spends its 32 simulations on 4 trees of 8
 # (benchmarks/results/paper/trees.md, ``HOP_PLUS_SEARCH`` in benchmarks/build_pretrained.py)
 HOP_PLUS = {
@@ -55,6 +58,7 @@ HOP_PLUS = {
     "leaf_value": "rollout",
     "tree_value": "mean",
     "prior_pseudocount": 1.0,
+    "wanderer_counts": True,
 }
 
 
@@ -124,7 +128,7 @@ class PlannerAgent:
         self, opponent_model: str, seed: int | None = None, **changes: Any
     ) -> PlannerAgent:
         """A new network owner with a copy of this policy-value net (its optimiser state and the
-        goal counts too) and an opponent model that has no networks of its own (``"scripted"``
+        seat's counts too) and an opponent model that has no networks of its own (``"scripted"``
         or ``"uniform"``): e.g. a trained hop's net against scripted co-players, as the shipped
         ``hop_plus`` plays. ``changes``: other planner options (``scripted_epsilon``, ...)."""
         if opponent_model not in NETWORKLESS_MODELS:
@@ -136,7 +140,7 @@ class PlannerAgent:
         agent = PlannerAgent(self.config, seed, self.device, **dataclasses.asdict(options))
         agent.networks.policy_value.load_state_dict(self.networks.policy_value.state_dict())
         agent.networks.optimizer.load_state_dict(self.networks.optimizer.state_dict())
-        agent.seat.goal_counts = self.seat.goal_counts.copy()
+        agent.seat.load_counts(self.seat.counts())
         return agent
 
     def to(self, device: str | torch.device) -> PlannerAgent:
@@ -238,13 +242,13 @@ class PlannerAgent:
     # ------------------------------------------------------------------ checkpoints
 
     def state_dict(self, moments: bool = True) -> dict[str, Any]:
-        """The networks, options, game and goal counts, as tensors and plain data
+        """The networks, options, game and the seat's counts, as tensors and plain data
         (``moments=False``: without the optimisers' running moments)."""
         return {
             "env_config": self.config.to_dict(),
             "options": dataclasses.asdict(self.options),
             "networks": self.networks.state_dict(moments),
-            "goal_counts": self.seat.goal_counts,
+            **self.seat.counts(),
         }
 
     def save(self, path: str | os.PathLike, optimizers: bool = True) -> None:
@@ -266,7 +270,7 @@ class PlannerAgent:
         theirs = PlannerOptions.from_dict(data["options"])
         check_shared_options(theirs, self.options, source, network_only=True)
         self.networks.load_state_dict(data["networks"])
-        self.seat.goal_counts = np.asarray(data["goal_counts"], dtype=np.float64)
+        self.seat.load_counts(data)
 
 
 def root_values(q: np.ndarray, visits: np.ndarray, kind: str = "q") -> np.ndarray:
@@ -288,6 +292,7 @@ def _seat(networks: PlannerNetworks, options: PlannerOptions) -> Seat:
         options.soft_goal_counts,
         options.initial_goal_counts,
         options.wanderer_prior,
+        options.wanderer_counts,
     )
 
 

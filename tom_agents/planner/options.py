@@ -58,6 +58,12 @@ class PlannerOptions:
     # walking to the stag or a hare; a wanderer plans as a hare hunter, since it is no partner
     # for the stag. 0 is SPEC's (every co-player walks to a goal)
     wanderer_prior: float = 0.0
+    # the wanderer prior learned instead, per co-player, from earlier episodes: the discounted
+    # share of episodes in which it caught nothing and its moves were a wanderer's (posterior
+    # from a uniform start over the three kinds, once 3 moves were seen), one more walked
+    # episode in the denominator; 0 in the first episode, so that one plays as without
+    # wanderers. Inert where no Bayes update runs (bayes_update=False, a goal-free model)
+    wanderer_counts: bool = False
     bayes_update: bool = True  # False: no intra-episode update (beliefs stay the prior)
     dirichlet_noise: bool = SearchSettings.dirichlet_noise
     dirichlet_epsilon: float = SearchSettings.dirichlet_epsilon
@@ -96,7 +102,13 @@ class PlannerOptions:
         if self.wanderer_prior and not weighs_goals:
             raise ValueError(
                 "wanderer_prior acts in the Bayes update over goals: it needs bayes_update=True "
-                f"and a goal-conditioned opponent model, not {self.opponent_model!r}"
+                f"and a goal-conditioned opponent model (got {self.opponent_model!r}, "
+                f"bayes_update={self.bayes_update})"
+            )
+        if self.wanderer_prior and self.wanderer_counts:
+            raise ValueError(
+                "wanderer_prior is fixed, wanderer_counts learns it: pass wanderer_counts=False "
+                "to fix it (hop_plus learns it)"
             )
         if self.beta < 0:
             raise ValueError(f"beta must be >= 0, got {self.beta}")

@@ -22,6 +22,7 @@ from staghunt_env.spec import NUM_GOALS, agent_name
 from .. import beliefs
 from ..opponents import OpponentModel
 from ..perception import explain_transition, state_from_observation
+from .kinds import Kinds
 from .learning import OpponentStep
 
 
@@ -69,6 +70,7 @@ class Seat:
         soft_goal_counts: bool = False,
         initial_goal_counts: Sequence[float] = (0.0, 0.0),
         wanderer_prior: float = 0.0,
+        wanderer_counts: bool = False,
     ) -> None:
         self.config = config
         self.goal_conditioned = goal_conditioned
@@ -76,8 +78,10 @@ class Seat:
         self.bayes_update = bayes_update  # False: beliefs move only when a goal is realised
         self.prior_pseudocount = prior_pseudocount  # added to every goal's count for the prior
         self.soft_goal_counts = soft_goal_counts  # no catch: the evidence counts, as fractions
-        self.wanderer_prior = wanderer_prior  # P(a co-player acts at random) before any evidence
         self.num_coplayers = config.num_players - 1
+        # wanderers beside the walkers: a learned prior only where the Bayes update runs
+        learn = wanderer_counts and goal_conditioned and bayes_update
+        self.kinds = Kinds(self.num_coplayers, wanderer_prior, learn, episode_prior)
         self.goal_counts = np.tile(np.asarray(initial_goal_counts, float), (self.num_coplayers, 1))
         self.uniform = np.full((self.num_coplayers, NUM_GOALS), 1.0 / NUM_GOALS)
         self.opponent_buffers: list[list[OpponentStep]] = [[] for _ in range(self.num_coplayers)]
@@ -88,9 +92,8 @@ class Seat:
         self.focal = focal
         counts = self.goal_counts if self.episode_prior else np.zeros_like(self.goal_counts)
         self.prior = beliefs.prior_from_counts(counts + self.prior_pseudocount)
-        self.kind = beliefs.with_wanderers(self.prior, self.wanderer_prior)
-        wanders = self.wanderer_prior > 0
-        self.belief = beliefs.plan_belief(self.kind) if wanders else self.prior.copy()
+        self.kinds.start(self.prior)
+        self.belief = self.kinds.plan_belief if self.kinds.on else self.prior.copy()
         self.goal_evidence = self.uniform.copy()  # the belief a uniform prior would reach
         self.realised = np.full(self.num_coplayers, -1)
         self.catch_step = np.full(self.num_coplayers, -1)
@@ -134,8 +137,9 @@ class Seat:
             if self.needs_likelihoods(look):
                 likelihood = (probs * explains[:, None, :]).sum(-1)  # (K, G)
                 likelihood[~observed] = 1.0
-                if self.wanderer_prior > 0:
-                    self._update_kinds(likelihood, explains, observed)
+                if self.kinds.on:
+                    self.kinds.update(likelihood, explains, self.likelihood_inputs[2], observed)
+                    self.belief = self.kinds.plan_belief
                 else:
                     self.belief = beliefs.bayes_update(self.belief, likelihood, self.prior)
                 if self.soft_goal_counts:  # only soft counts read it
@@ -153,18 +157,6 @@ class Seat:
         self.belief_log.append(self.belief.copy())
         return look.state
 
-    def _update_kinds(
-        self, likelihood: np.ndarray, explains: np.ndarray, observed: np.ndarray
-    ) -> None:
-        """Bayes over (stag walker, hare walker, wanderer); a wanderer takes any legal action."""
-        masks = self.likelihood_inputs[2].astype(np.float64)
-        wander = (masks * explains).sum(-1) / masks.sum(-1)
-        wander[~observed] = 1.0
-        start = beliefs.with_wanderers(self.prior, self.wanderer_prior)
-        both = np.concatenate([likelihood, wander[:, None]], axis=1)
-        self.kind = beliefs.bayes_update(self.kind, both, start)
-        self.belief = beliefs.plan_belief(self.kind)
-
     def _record_catches(self, caught: np.ndarray) -> None:
         for k in np.flatnonzero((caught >= 0) & (self.realised < 0)):
             self.realised[k] = caught[k]
@@ -174,7 +166,7 @@ class Seat:
             self.trajectories[k] = []
             if self.goal_conditioned:  # the goal is now known for sure
                 self.belief[k] = np.eye(NUM_GOALS)[caught[k]]
-                self.kind[k] = np.eye(NUM_GOALS + 1)[caught[k]]
+                self.kinds.realise(k, int(caught[k]))
 
     def record_outcome(self, outcome: Mapping[str, int]) -> None:
         """The episode's catches as the runner reports them (agent name -> Catch code): co-players
@@ -184,9 +176,11 @@ class Seat:
 
     def close(self, discount: float) -> None:
         """End the episode: the realised goals join the discounted counts (with
-        ``soft_goal_counts``, the other co-players' evidence too, as fractions of one)."""
+        ``soft_goal_counts``, the other co-players' evidence too, as fractions of one; with
+        ``wanderer_counts``, the evidence that those wandered joins the wanderer counts)."""
         soft = self.goal_evidence if self.soft_goal_counts else None
         self.goal_counts = beliefs.update_counts(self.goal_counts, self.realised, discount, soft)
+        self.kinds.close(self.realised, discount)
         self.previous = None
 
     def belief_hits(self) -> tuple[float, int]:
@@ -219,20 +213,25 @@ class Seat:
 
     # ------------------------------------------------------------------ exact resume
 
-    _ARRAYS = ("goal_counts", "prior", "belief", "kind", "goal_evidence", "realised", "catch_step")
+    def counts(self) -> dict[str, Any]:
+        """What this seat carries from episode to episode: its goal and wanderer counts."""
+        return {"goal_counts": self.goal_counts.copy(), **self.kinds.counts()}
+
+    def load_counts(self, data: Mapping[str, Any]) -> None:
+        """:meth:`counts` back (data saved before ``wanderer_counts`` has goal counts only)."""
+        self.goal_counts = np.asarray(data["goal_counts"], dtype=np.float64)
+        self.kinds.load_counts(data)
+
+    _ARRAYS = ("prior", "belief", "goal_evidence", "realised", "catch_step")
 
     def state_dict(self) -> dict[str, Any]:
         """Everything this seat holds, as arrays and plain data."""
-        state: dict[str, Any] = {"focal": self.focal}
+        state = {"focal": self.focal, **self.counts(), "buffers": columns_of(self.opponent_buffers)}
         if self.focal < 0:
-            return {
-                **state,
-                "goal_counts": self.goal_counts,
-                "buffers": columns_of(self.opponent_buffers),
-            }
+            return state
         state.update({name: getattr(self, name) for name in self._ARRAYS})
         state.update(
-            buffers=columns_of(self.opponent_buffers),
+            self.kinds.state_dict(),
             trajectories=columns_of(self.trajectories),
             first_hunt=self.first_hunt,
             previous=self.previous,
@@ -243,15 +242,15 @@ class Seat:
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.focal = int(state["focal"])
-        self.goal_counts = np.asarray(state["goal_counts"], dtype=np.float64)
+        self.load_counts(state)
         self.opponent_buffers = rows_of(state["buffers"])
         if self.focal < 0:
             return
-        for name in self._ARRAYS:  # "prior" comes before "kind", which is derived from it
-            if name == "kind" and name not in state:  # saved before wanderer_prior existed
-                self.kind = beliefs.with_wanderers(self.prior, self.wanderer_prior)
-            else:
-                setattr(self, name, np.array(state[name]))
+        for name in self._ARRAYS:
+            if name not in state:
+                raise KeyError(f"the seat's state lacks {name!r}")
+            setattr(self, name, np.array(state[name]))
+        self.kinds.load_state_dict(state, self.prior)
         self.trajectories = rows_of(state["trajectories"])
         self.first_hunt = int(state["first_hunt"])
         self.previous = None if state["previous"] is None else tuple(state["previous"])

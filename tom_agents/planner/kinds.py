@@ -1,0 +1,112 @@
+"""Wandering co-players (the options ``wanderer_prior`` and ``wanderer_counts``, not SPEC's).
+
+Beside walking to the stag or to a hare, a co-player may wander: take any legal action alike.
+Bayes runs over the three kinds, and the search samples a wanderer as a hare hunter, since it is
+no partner for the stag. The wanderer prior is fixed (``wanderer_prior``) or learned per
+co-player from the episodes before (``wanderer_counts``): the discounted share of episodes in
+which it caught nothing and its moves were a wanderer's (:func:`~tom_agents.beliefs
+.update_wander_counts`). Either way, one seat's :class:`Kinds` holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from staghunt_env.spec import NUM_GOALS
+
+from .. import beliefs
+
+KINDS = NUM_GOALS + 1  # stag walker, hare walker, wanderer
+# a co-player that caught nothing is judged wanderer or walker only after this many of its moves
+# were seen: with fewer, its P(wanderer) is mostly the evidence's uniform start
+MOVES_TO_JUDGE = 3
+
+
+class Kinds:
+    """One seat's P(stag walker, hare walker, wanderer) per co-player within an episode, and the
+    counts that learn the wanderer prior across episodes."""
+
+    def __init__(self, num_coplayers: int, fixed_prior: float, learn: bool, episode_prior: bool):
+        self.fixed_prior = fixed_prior
+        self.learn = learn
+        self.episode_prior = episode_prior  # False: nothing learned is used, as for the goals
+        self.on = fixed_prior > 0 or learn  # False: SPEC's two goals, this class idle
+        self.wander_counts = np.zeros(num_coplayers)  # discounted episodes wandered
+        self.judged_counts = np.zeros(num_coplayers)  # discounted episodes judged
+        self.uniform = np.full((num_coplayers, KINDS), 1.0 / KINDS)
+
+    def start(self, goal_prior: np.ndarray) -> None:
+        """A new episode whose goal prior is ``goal_prior`` (K, 2)."""
+        self.goal_prior = goal_prior
+        self.kind = self.prior()
+        self.evidence = self.uniform.copy()  # the posterior a uniform start would reach
+        self.moves_seen = np.zeros(len(goal_prior), dtype=np.int64)
+
+    def prior(self) -> np.ndarray:
+        """(K, 3) this episode's kinds before its evidence."""
+        wanders = self.fixed_prior
+        if self.learn:
+            learned = beliefs.wanderer_prior_from_counts(self.wander_counts, self.judged_counts)
+            wanders = learned if self.episode_prior else np.zeros_like(learned)
+        return beliefs.with_wanderers(self.goal_prior, wanders)
+
+    @property
+    def plan_belief(self) -> np.ndarray:
+        """(K, 2) the goal belief the search samples."""
+        return beliefs.plan_belief(self.kind)
+
+    def update(
+        self, likelihood: np.ndarray, explains: np.ndarray, masks: np.ndarray, observed: np.ndarray
+    ) -> None:
+        """Bayes with the walkers' (K, 2) ``likelihood`` and a wanderer's: any legal action
+        alike (``explains``: which actions explain each co-player's move; ``masks``: legal)."""
+        masks = masks.astype(np.float64)
+        wander = (masks * explains).sum(-1) / masks.sum(-1)
+        wander[~observed] = 1.0
+        both = np.concatenate([likelihood, wander[:, None]], axis=1)
+        self.kind = beliefs.bayes_update(self.kind, both, self.prior())
+        if self.learn:  # only the counts read it
+            self.evidence = beliefs.bayes_update(self.evidence, both, self.uniform)
+            self.moves_seen += observed
+
+    def realise(self, k: int, goal: int) -> None:
+        """Co-player ``k`` caught the prey of ``goal``: a walker to it, for sure."""
+        self.kind[k] = np.eye(KINDS)[goal]
+
+    def close(self, realised: np.ndarray, discount: float) -> None:
+        """The episode's end (``realised``: each co-player's goal, -1: none) joins the counts."""
+        if self.learn:
+            judged = (realised >= 0) | (self.moves_seen >= MOVES_TO_JUDGE)
+            self.wander_counts, self.judged_counts = beliefs.update_wander_counts(
+                self.wander_counts, self.judged_counts, realised, self.evidence[:, 2], judged,
+                discount,
+            )  # fmt: skip
+
+    # ------------------------------------------------------------------ exact resume
+
+    def counts(self) -> dict[str, np.ndarray]:
+        return {
+            "wander_counts": self.wander_counts.copy(),
+            "judged_counts": self.judged_counts.copy(),
+        }
+
+    def load_counts(self, data: Mapping[str, Any]) -> None:
+        """:meth:`counts` back; data saved before ``wanderer_counts`` has none: zeros."""
+        for name in ("wander_counts", "judged_counts"):
+            setattr(self, name, np.array(data.get(name, np.zeros(len(self.uniform))), float))
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"kind": self.kind, "kind_evidence": self.evidence, "moves_seen": self.moves_seen}
+
+    def load_state_dict(self, state: Mapping[str, Any], goal_prior: np.ndarray) -> None:
+        """The episode's state back; a seat saved before the wanderer options has none: the
+        episode's start."""
+        self.start(goal_prior)
+        for name, attribute in (("kind", "kind"), ("kind_evidence", "evidence")):
+            if name in state:
+                setattr(self, attribute, np.array(state[name]))
+        if "moves_seen" in state:
+            self.moves_seen = np.array(state["moves_seen"])
