@@ -7,13 +7,14 @@ The default game (4 hunters, 8x8, 1 stag, 4 hares, 35 steps). Focal agents: the 
 pretrained planners (``make_agent(name, pretrained=True)``: hop, the faithful SPEC method;
 hop_plus, the same networks planning with :data:`tom_agents.planner.HOP_PLUS`; direct_om;
 mcts) and ppo, plus the ablation ``hop_plus_no_prior`` (hop_plus forgetting its goal and
-wanderer counts between episodes: every episode starts from the uniform prior). Mixes "1 focal + 3 co-players"
-and "3 focal + 1 co-player"; co-players random, nearest_stag, nearest_hare, nearest_prey,
-ppo_selfish, ppo_prosocial (shipped) and hop_selfplay (hop trained by self-play from another
-seed); K consecutive episodes per match, every lineup on the same layouts (paired). Scripted
-references: a nearest_hare (nearest_stag) hunter in the focal seats with hare-only (stag-only)
-co-players. ppo_selfish and hop_selfplay are trained first as ``benchmarks.build_pretrained``
-trains the shipped agents (cached in ``--cache``). Writes ``benchmarks/results/paper/``.
+wanderer counts between episodes: every episode starts from the uniform prior). Mixes "1 focal
++ 3 co-players" and "3 focal + 1 co-player"; co-players random, nearest_stag, nearest_hare,
+nearest_prey, ppo_selfish, ppo_prosocial (shipped) and hop_selfplay (hop trained by self-play
+from another seed); K consecutive episodes per match, every lineup on the same layouts
+(paired). Scripted references: a nearest_hare (nearest_stag) hunter in the focal seats with
+hare-only (stag-only) co-players. ppo_selfish and hop_selfplay are trained first as
+``benchmarks.build_pretrained`` trains the shipped agents (cached in ``--cache``). Writes
+``benchmarks/results/paper/``.
 """
 
 from __future__ import annotations

@@ -59,7 +59,8 @@ def variant_specs(coplayer: str, seat_specs: dict[str, str]) -> dict[str, str]:
 
 def habit_prior(result: ArenaResult, goal: int) -> str:
     """The focal's prior on the habit's goal at the start of episodes 1..EARLY, averaged over
-    matches and co-players (``result.prior``: P(stag) seat 0 held about each other seat)."""
+    matches and co-players (``result.prior``: P(stag) seat 0 planned with about each other seat;
+    with wanderer counts, a likely wanderer counts as no stag hunter, i.e. towards hares)."""
     stag = result.prior[:, :EARLY, 0, 1:]
     on_goal = stag if goal == Catch.STAG else 1 - stag
     return " / ".join(f"{on_goal[:, k].mean():.2f}" for k in range(on_goal.shape[1]))

@@ -11,6 +11,7 @@ from staghunt_env.spec import LEFT, RIGHT, STAY
 from tom_agents import PlannerAgent, load_agent, make_agent
 from tom_agents.planner import HOP_PLUS
 from tom_agents.planner.agent import Decision, root_values
+from tom_agents.planner.kinds import MOVES_TO_JUDGE, Kinds
 from tom_agents.planner.rollouts import rollout_values
 
 # hunter_0 between a hare 3 steps to its left and the stag 2 steps to its right, with hunter_1
@@ -286,6 +287,10 @@ def test_wanderer_counts_learn_who_wanders_from_the_episodes_before(partner):
     agent.reset("hunter_0")
     share = seat.kinds.wander_counts[0] / 2.995  # one more walked episode in the denominator
     assert seat.kinds.kind[0, 2] == pytest.approx(share)
+    assert agent.belief_report()["hunter_1"][0] == pytest.approx(seat.belief[0, 0])
+    play_episode(agent, other, env, 2)  # read after the episode, as the arena reads it
+    assert agent.belief_report()["hunter_1"][0] == pytest.approx(seat.belief_log[0][0, 0])
+    assert seat.kinds.prior()[0, 2] != pytest.approx(seat.kinds.start_kind[0, 2])
     if partner == "stayer":  # in place, step after step, from a uniform start over the kinds
         assert wandered > 0.99 and share > 0.66
         assert seat.belief[0, 0] < 0.2, "from the first decision, a likely wanderer: no partner"
@@ -331,7 +336,7 @@ def test_wanderer_counts_are_inert_where_no_bayes_update_runs(ablation):
     options = {**SCRIPTED_1X4, **ablation}
     agent = make_agent("hop", env.config, seed=0, device="cpu", wanderer_counts=True, **options)
     play_episode(agent, Stayer(), env, 0)
-    assert not agent.seat.kinds.on
+    assert not agent.seat.kinds.on and not agent.seat.kinds.learn
     assert np.all(agent.seat.kinds.wander_counts == 0) and np.all(
         agent.seat.kinds.judged_counts == 0
     )
@@ -353,6 +358,19 @@ def test_wanderer_counts_travel_with_a_checkpoint(tmp_path):
     assert np.all(loaded.seat.kinds.wander_counts == 0) and np.all(
         loaded.seat.kinds.judged_counts == 0
     )
+
+
+def test_kinds_count_a_catch_as_an_episode_walked_however_little_was_seen():
+    kinds = Kinds(2, 0.0, learn=True, episode_prior=True)
+    kinds.start(np.full((2, 2), 0.5))
+    kinds.moves_seen[1] = MOVES_TO_JUDGE - 1
+    kinds.realise(0, 1)
+    assert np.array_equal(kinds.kind[0], [0.0, 1.0, 0.0]), "a hare walker, for sure"
+    kinds.close(
+        np.array([1, -1]), 0.995
+    )  # 0 caught a hare unseen; 1 caught nothing, too little seen
+    assert np.array_equal(kinds.judged_counts, [1.0, 0.0])
+    assert np.array_equal(kinds.wander_counts, [0.0, 0.0])
 
 
 def test_a_seat_resumes_mid_episode_with_its_wanderer_counts_and_kinds():

@@ -35,8 +35,9 @@ class ArenaResult:
     """Everything a run of matches recorded, as arrays over (match, episode, seat[, co-player seat]).
 
     ``caught``: STAG 0, HARE 1, NOTHING -1; ``catch_step``: the step of the catch (1-based, -1
-    for none); ``prior``/``belief``: P(stag) a planner held about each co-player at the start
-    of the episode and at its last decision (NaN where an agent holds no belief).
+    for none); ``prior``/``belief``: P(stag) a planner planned with about each co-player at the
+    start of the episode and at its last decision (a likely wanderer is no stag hunter; NaN
+    where an agent holds no belief).
     """
 
     lineup: list[str]

@@ -4,8 +4,9 @@ Beside walking to the stag or to a hare, a co-player may wander: take any legal 
 Bayes runs over the three kinds, and the search samples a wanderer as a hare hunter, since it is
 no partner for the stag. The wanderer prior is fixed (``wanderer_prior``) or learned per
 co-player from the episodes before (``wanderer_counts``): the discounted share of episodes in
-which it caught nothing and its moves were a wanderer's (:func:`~tom_agents.beliefs
-.update_wander_counts`). Either way, one seat's :class:`Kinds` holds it.
+which it caught nothing and its moves were a wanderer's, over one more episode walked
+(:func:`~tom_agents.beliefs.update_wander_counts`); an episode counts once the co-player caught
+something or :data:`MOVES_TO_JUDGE` of its moves were seen. One seat's :class:`Kinds` holds it.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ class Kinds:
     def start(self, goal_prior: np.ndarray) -> None:
         """A new episode whose goal prior is ``goal_prior`` (K, 2)."""
         self.goal_prior = goal_prior
-        self.kind = self.prior()
+        self.start_kind = self.prior()  # kept: the counts change when the episode closes
+        self.kind = self.start_kind.copy()
         self.evidence = self.uniform.copy()  # the posterior a uniform start would reach
         self.moves_seen = np.zeros(len(goal_prior), dtype=np.int64)
 
@@ -67,7 +69,7 @@ class Kinds:
         wander = (masks * explains).sum(-1) / masks.sum(-1)
         wander[~observed] = 1.0
         both = np.concatenate([likelihood, wander[:, None]], axis=1)
-        self.kind = beliefs.bayes_update(self.kind, both, self.prior())
+        self.kind = beliefs.bayes_update(self.kind, both, self.start_kind)
         if self.learn:  # only the counts read it
             self.evidence = beliefs.bayes_update(self.evidence, both, self.uniform)
             self.moves_seen += observed
@@ -88,6 +90,7 @@ class Kinds:
     # ------------------------------------------------------------------ exact resume
 
     def counts(self) -> dict[str, np.ndarray]:
+        """What carries from episode to episode (copies)."""
         return {
             "wander_counts": self.wander_counts.copy(),
             "judged_counts": self.judged_counts.copy(),
@@ -98,15 +101,16 @@ class Kinds:
         for name in ("wander_counts", "judged_counts"):
             setattr(self, name, np.array(data.get(name, np.zeros(len(self.uniform))), float))
 
+    _STATE = (("kind", "kind"), ("kind_evidence", "evidence"), ("moves_seen", "moves_seen"))
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {"kind": self.kind, "kind_evidence": self.evidence, "moves_seen": self.moves_seen}
+        """The episode's state (copies), under the names a seat's state has for it."""
+        return {name: getattr(self, attribute).copy() for name, attribute in self._STATE}
 
     def load_state_dict(self, state: Mapping[str, Any], goal_prior: np.ndarray) -> None:
         """The episode's state back; a seat saved before the wanderer options has none: the
         episode's start."""
         self.start(goal_prior)
-        for name, attribute in (("kind", "kind"), ("kind_evidence", "evidence")):
+        for name, attribute in self._STATE:
             if name in state:
                 setattr(self, attribute, np.array(state[name]))
-        if "moves_seen" in state:
-            self.moves_seen = np.array(state["moves_seen"])

@@ -58,11 +58,10 @@ class PlannerOptions:
     # walking to the stag or a hare; a wanderer plans as a hare hunter, since it is no partner
     # for the stag. 0 is SPEC's (every co-player walks to a goal)
     wanderer_prior: float = 0.0
-    # the wanderer prior learned instead, per co-player, from earlier episodes: the discounted
-    # share of episodes in which it caught nothing and its moves were a wanderer's (posterior
-    # from a uniform start over the three kinds, once 3 moves were seen), one more walked
-    # episode in the denominator; 0 in the first episode, so that one plays as without
-    # wanderers. Inert where no Bayes update runs (bayes_update=False, a goal-free model)
+    # the wanderer prior learned instead, per co-player, from the episodes in which it caught
+    # nothing and moved as a wanderer would (tom_agents.planner.kinds); 0 in the first episode,
+    # so that one plays as without wanderers. Inert where no Bayes update runs
+    # (bayes_update=False, a goal-free model)
     wanderer_counts: bool = False
     bayes_update: bool = True  # False: no intra-episode update (beliefs stay the prior)
     dirichlet_noise: bool = SearchSettings.dirichlet_noise

@@ -204,10 +204,12 @@ class Seat:
         return right, total
 
     def belief_report(self) -> dict[str, tuple[float, float]]:
-        """Per co-player name: (prior P(stag) at the episode's start, P(stag) at the last decision)."""
-        last = self.belief_log[-1] if self.belief_log else self.prior
+        """Per co-player name: (P(stag) planned with at the episode's start, before any
+        evidence; P(stag) at the last decision). With wanderers, a wanderer is no stag hunter."""
+        first = beliefs.plan_belief(self.kinds.start_kind) if self.kinds.on else self.prior
+        last = self.belief_log[-1] if self.belief_log else first
         return {
-            agent_name(int(i)): (float(self.prior[k, 0]), float(last[k, 0]))
+            agent_name(int(i)): (float(first[k, 0]), float(last[k, 0]))
             for k, i in enumerate(self.coplayers)
         }
 
