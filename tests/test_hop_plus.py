@@ -290,7 +290,7 @@ def test_wanderer_counts_learn_who_wanders_from_the_episodes_before(partner):
     assert agent.belief_report()["hunter_1"][0] == pytest.approx(seat.belief[0, 0])
     play_episode(agent, other, env, 2)  # read after the episode, as the arena reads it
     assert agent.belief_report()["hunter_1"][0] == pytest.approx(seat.belief_log[0][0, 0])
-    assert seat.kinds.prior()[0, 2] != pytest.approx(seat.kinds.start_kind[0, 2])
+    assert seat.kinds.prior(seat.prior)[0, 2] != pytest.approx(seat.kinds.start_kind[0, 2])
     if partner == "stayer":  # in place, step after step, from a uniform start over the kinds
         assert wandered > 0.99 and share > 0.66
         assert seat.belief[0, 0] < 0.2, "from the first decision, a likely wanderer: no partner"

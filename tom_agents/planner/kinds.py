@@ -41,19 +41,18 @@ class Kinds:
 
     def start(self, goal_prior: np.ndarray) -> None:
         """A new episode whose goal prior is ``goal_prior`` (K, 2)."""
-        self.goal_prior = goal_prior
-        self.start_kind = self.prior()  # kept: the counts change when the episode closes
+        self.start_kind = self.prior(goal_prior)  # kept: the counts change when it closes
         self.kind = self.start_kind.copy()
         self.evidence = self.uniform.copy()  # the posterior a uniform start would reach
         self.moves_seen = np.zeros(len(goal_prior), dtype=np.int64)
 
-    def prior(self) -> np.ndarray:
-        """(K, 3) this episode's kinds before its evidence."""
+    def prior(self, goal_prior: np.ndarray) -> np.ndarray:
+        """(K, 3) the kinds an episode with this (K, 2) goal prior starts from."""
         wanders = self.fixed_prior
         if self.learn:
             learned = beliefs.wanderer_prior_from_counts(self.wander_counts, self.judged_counts)
             wanders = learned if self.episode_prior else np.zeros_like(learned)
-        return beliefs.with_wanderers(self.goal_prior, wanders)
+        return beliefs.with_wanderers(goal_prior, wanders)
 
     @property
     def plan_belief(self) -> np.ndarray:
