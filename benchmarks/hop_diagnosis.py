@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.build_pretrained import HOP_PLUS_SEARCH
 from benchmarks.common import machine_info
 from benchmarks.decision_probe import probe
 from staghunt_env import BatchedStagHunt, GameState, StagHuntConfig, rules
@@ -180,6 +181,17 @@ def plus_rows(label: str, model: str, net: str) -> dict[str, Variant]:
             "neither": p(" ‡ neither prior nor Bayes", episode_prior=False, bayes_update=False)}  # fmt: skip
 
 
+def shipped_rows() -> list[Variant]:
+    """hop_plus as ``make_agent("hop_plus", pretrained=True)`` plays (the trained hop's net, the
+    scripted opponent model, 4 trees x 8), without and with its inter-episode memory."""
+    shipped = {**PLANNING, **HOP_PLUS_SEARCH}
+    return [variant("hop_plus as shipped", "scripted", "pretrained", **shipped),
+            variant("hop_plus as shipped ‡ no inter-episode prior", "scripted", "pretrained",
+                    **{**shipped, "episode_prior": False}),
+            variant("hop_plus as shipped ‡ without wanderer_counts", "scripted", "pretrained",
+                    **{**shipped, "wanderer_counts": False})]  # fmt: skip
+
+
 def main() -> None:
     start, q = time.perf_counter(), ARGS.quick
     m, k = (4, 2) if q else (ARGS.matches, ARGS.episodes)
@@ -215,7 +227,8 @@ def main() -> None:
             variant("hop neither prior nor Bayes update", *LP, **neither), tnet,
             variant("hop trained net + scripted OM, neither prior nor Bayes", "scripted",
                     "pretrained", **neither), variant("hop untrained net + learned OM", "learned"),
-            base, variant("mcts (pretrained, uniform OM)", "uniform", "pretrained"), *pplus.values()]  # fmt: skip
+            base, variant("mcts (pretrained, uniform OM)", "uniform", "pretrained"), *pplus.values(),
+            *shipped_rows()]  # fmt: skip
     probed = [hop, tnet, base, pplus["all"], pplus.get("tree_value", pplus["c_puct 5"])]
     probed = [(v, g) for v in probed for g in (1, 0)]
     probe("Decision probe, default game (4 hunters)", "default", game_config("default"), probed,

@@ -26,13 +26,19 @@ the model its beliefs and trees read the co-players by; paired on the layouts of
         --episodes 10 --report wanderers_005.md
     python -m benchmarks.prior_ablation --variants "scripted OM" "wanderer counts" \
         --base "scripted OM" --matches 24 --episodes 10 --report wanderer_counts.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "wanderers random" \
+        --base "wanderer counts" --matches 24 --episodes 10 --report wanderer_model.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "wanderer + soft counts" \
+        "scripted OM, no prior" --base "wanderer counts" --coplayers nearest_stag nearest_hare \
+        ppo_selfish --matches 200 --episodes 4 --report early_soft_scripted.md
 
 SPEC's prior is the discounted goal counts normalised: one realised goal makes it exactly 0 or 1,
 and no later evidence moves it. ``prior_pseudocount`` adds that many counts per goal;
 ``soft_goal_counts`` also counts the co-players that caught nothing, by their episode's evidence
 (on top of the pseudo-count, as hop_plus has it); the variants before "scripted OM" model the
-co-players with hop's learned networks, as hop_plus did until then, and every variant but
-"wanderer counts" leaves ``wanderer_counts`` off, as hop_plus did until that one. The tree
+co-players with hop's learned networks, as hop_plus did until then, and every variant before
+"wanderer counts" leaves ``wanderer_counts`` off, as hop_plus did until that one ("wanderers
+random" plays a co-player sampled as a wanderer at random: ``wanderer_model``). The tree
 variants spend the same 32 simulations per decision as 2 x 16, over more samples of the
 co-players' goals. Every variant is the shipped hop_plus with one option changed; the lineups,
 seeds and co-players are those of ``adaptation_paper`` (the same matches), so its rows compare
@@ -66,6 +72,7 @@ TREES = {"num_trees": 4, "num_simulations": 8}  # the shipped hop_plus's
 NO_COUNTS = {"wanderer_counts": False}  # hop_plus before the wanderer counts
 LEARNED = {**NO_COUNTS, "opponent_model": "learned"}  # hop_plus's model before the scripted one
 SCRIPTED = {**NO_COUNTS, **TREES, "opponent_model": "scripted"}
+COUNTED = {**SCRIPTED, "prior_pseudocount": 1.0, "wanderer_counts": True}  # hop_plus since then
 VARIANTS = {  # label -> hop_plus options, each set in full (hop_plus's own changed over time)
     "SPEC prior": {**LEARNED, **BUDGET, "prior_pseudocount": 0.0},
     "pseudo-count 1": {**LEARNED, **BUDGET, "prior_pseudocount": 1.0},
@@ -80,7 +87,9 @@ VARIANTS = {  # label -> hop_plus options, each set in full (hop_plus's own chan
     "scripted OM, no prior": {**SCRIPTED, "episode_prior": False},
     "wanderers 0.25": {**SCRIPTED, "prior_pseudocount": 1.0, "wanderer_prior": 0.25},
     "wanderers 0.05": {**SCRIPTED, "prior_pseudocount": 1.0, "wanderer_prior": 0.05},
-    "wanderer counts": {**SCRIPTED, "prior_pseudocount": 1.0, "wanderer_counts": True},
+    "wanderer counts": COUNTED,
+    "wanderers random": {**COUNTED, "wanderer_model": "random"},
+    "wanderer + soft counts": {**COUNTED, "soft_goal_counts": True},
 }
 
 

@@ -6,6 +6,7 @@ import torch
 
 from benchmarks import hop_diagnosis as diag
 from staghunt_env import StagHuntConfig
+from tom_agents import make_agent
 from tom_agents.planner import HOP_PLUS, PlannerAgent
 
 
@@ -46,3 +47,14 @@ def test_a_tiny_table_runs():
     assert len(body) == 2 * len(rows)  # the reward table and the episodes-2..K table
     delta = body[3].split(" | ")[2]  # hop_plus ‡ without rollouts: Δ to hop_plus, a number
     assert np.isfinite(float(delta.split(" ")[0]))
+
+
+def test_the_shipped_row_is_the_shipped_hop_plus():
+    config = StagHuntConfig()
+    first, *ablations = diag.shipped_rows()
+    (agent,) = first.agents(config, [0])
+    shipped = make_agent("hop_plus", config, seed=0, device="cpu", pretrained=True)
+    names = {*HOP_PLUS, "num_trees", "num_simulations", "episode_prior", "wanderer_counts"}
+    assert all(getattr(agent.options, k) == getattr(shipped.options, k) for k in names)
+    assert same(agent.networks.policy_value, shipped.networks.policy_value)
+    assert [row.label.split(" ‡")[0] for row in ablations] == [first.label] * 2

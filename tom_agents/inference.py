@@ -9,10 +9,14 @@ bf16 pays on CPUs with AVX512-BF16 or AMX (2x the fp32 matmul rate on this proje
 machines) and on GPUs; elsewhere torch emulates it slowly. The agreement of bf16 and fp32
 decisions, and self-play reward with each, are measured in ``benchmarks/inference_precision.py``.
 
-Padding: on the CPU, torch computes batches of 1 to 3 rows by other kernels (matrix-vector
-paths) than larger batches, so the same input can come out different in the last bits. The
-planner's promise that B decisions searched together equal each searched alone needs row results
-that do not depend on the batch, so small batches are padded with zero rows to ``MIN_ROWS``.
+Padding: on the CPU, torch computes a row by kernels that depend on the batch it is in: batches
+of 1 to 3 rows by matrix-vector paths, and on CPUs with AVX-512 (an Intel Xeon here) matrix
+products of fewer than 16 rows and convolutions over batches that are not a multiple of 4 by
+other kernels again, so the same input can come out different in the last bits. The planner's
+promise that B decisions searched together equal each searched alone needs row results that do
+not depend on the batch, so every batch is padded with zero rows to at least ``MIN_ROWS`` and to
+a multiple of ``ROW_MULTIPLE`` (checked for every batch of 1 to 300 rows of both networks, with
+one torch thread as agents run; several threads split a batch by its size).
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from typing import Any
 
 import torch
 
-MIN_ROWS = 8
+MIN_ROWS = 16
+ROW_MULTIPLE = 4
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
@@ -44,11 +49,13 @@ class InferenceSettings:
 
 
 def padded_forward(module: Any, *inputs: torch.Tensor) -> Any:
-    """``module(*inputs)`` with the leading (batch) dimension padded to at least MIN_ROWS."""
+    """``module(*inputs)`` with the leading (batch) dimension padded to at least MIN_ROWS and to
+    a multiple of ROW_MULTIPLE."""
     rows = inputs[0].shape[0]
-    if rows >= MIN_ROWS:
+    extra = max(MIN_ROWS - rows, -rows % ROW_MULTIPLE)
+    if not extra:
         return module(*inputs)
-    padded = [torch.cat([x, x.new_zeros((MIN_ROWS - rows, *x.shape[1:]))]) for x in inputs]
+    padded = [torch.cat([x, x.new_zeros((extra, *x.shape[1:]))]) for x in inputs]
     out = module(*padded)
     if isinstance(out, tuple):
         return tuple(o[:rows] for o in out)

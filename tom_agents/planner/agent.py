@@ -187,8 +187,9 @@ class PlannerAgent:
         """Sample the co-players' goals of each tree from the beliefs (None: no prey left)."""
         if not (state.stag_alive.any() or state.hare_alive.any()):
             return None
+        probs = self.seat.tree_goal_probs(self.options.wanderer_model == "random")
         u = self.rng.random((self.options.num_trees, self.seat.num_coplayers))
-        goals = (u >= self.seat.belief[None, :, 0]).astype(np.int64)  # 0 stag, 1 hare
+        goals = (u[..., None] >= probs.cumsum(-1)[None, :, :-1]).sum(-1)  # 0 stag, 1 hare, 2 wander
         seed = np.uint64(self.rng.integers(0, 2**63))
         return Decision(state=state, goals=goals, seed=seed, mask=mask)
 

@@ -1,9 +1,10 @@
 """Wandering co-players (the options ``wanderer_prior`` and ``wanderer_counts``, not SPEC's).
 
 Beside walking to the stag or to a hare, a co-player may wander: take any legal action alike.
-Bayes runs over the three kinds, and the search samples a wanderer as a hare hunter, since it is
-no partner for the stag. The wanderer prior is fixed (``wanderer_prior``) or learned per
-co-player from the episodes before (``wanderer_counts``): the discounted share of episodes in
+Bayes runs over the three kinds. The search plays a wanderer as a hare hunter, since it is no
+partner for the stag, or (``wanderer_model="random"``) as what it is believed to be: a tree
+samples it beside the goals (:data:`WANDER`) and moves it at random (:func:`act_probs`). The
+wanderer prior is fixed (``wanderer_prior``) or learned per co-player from the episodes before (``wanderer_counts``): the discounted share of episodes in
 which it caught nothing and its moves were a wanderer's, over one more episode walked
 (:func:`~tom_agents.beliefs.update_wander_counts`); an episode counts once the co-player caught
 something or :data:`MOVES_TO_JUDGE` of its moves were seen. One seat's :class:`Kinds` holds it.
@@ -21,9 +22,24 @@ from staghunt_env.spec import NUM_GOALS
 from .. import beliefs
 
 KINDS = NUM_GOALS + 1  # stag walker, hare walker, wanderer
+WANDER = NUM_GOALS  # the wanderer's index beside the goals (a tree may sample it)
 # a co-player that caught nothing is judged wanderer or walker only after this many of its moves
 # were seen: with fewer, its P(wanderer) is mostly the evidence's uniform start
 MOVES_TO_JUDGE = 3
+
+
+def act_probs(probs: np.ndarray, masks: np.ndarray, goals: np.ndarray) -> np.ndarray:
+    """(M, K, 7) each co-player's action probabilities under what its tree sampled: ``probs``
+    (M, K, G, 7) the opponent model's per goal, ``goals`` (M, K) a goal, or :data:`WANDER`: any
+    of its legal actions (``masks`` (M, K, 7)) alike."""
+    m, k = goals.shape
+    goal = np.minimum(goals, probs.shape[2] - 1)  # a goal-free model has one "goal"
+    chosen = probs[np.arange(m)[:, None], np.arange(k)[None, :], goal]
+    wander = goals == WANDER
+    if wander.any():
+        legal = masks[wander].astype(chosen.dtype)
+        chosen[wander] = legal / legal.sum(-1, keepdims=True)
+    return chosen
 
 
 class Kinds:

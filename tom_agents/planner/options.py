@@ -13,6 +13,7 @@ GOAL_CONDITIONED_MODELS = ("learned", "scripted")  # the models whose goals beli
 NETWORKLESS_MODELS = ("scripted", "uniform")  # the models a trained net can switch to
 ROOT_VALUES = ("q", "mean")  # what the decision ranks actions by (see PlannerOptions)
 LEAF_VALUES = ("net", "rollout")  # how the search values a new leaf
+WANDERER_MODELS = ("hare", "random")  # how the search plays a wanderer
 NETWORK_OPTIONS = ("opponent_model", "channels", "hidden")  # the shape of the networks
 # options fixed when the networks, opponent models and optimisers are built (followers share them)
 SHARED_OPTIONS = (
@@ -63,6 +64,10 @@ class PlannerOptions:
     # so that one plays as without wanderers. Inert where no Bayes update runs
     # (bayes_update=False, a goal-free model)
     wanderer_counts: bool = False
+    # how the search plays a co-player its tree samples as a wanderer: "hare" walks to a hare (no
+    # partner for the stag), "random" takes random legal actions, as a wanderer is believed to
+    # (then a tree samples it as such, beside the two goals). Only with a wanderer prior
+    wanderer_model: str = "hare"
     bayes_update: bool = True  # False: no intra-episode update (beliefs stay the prior)
     dirichlet_noise: bool = SearchSettings.dirichlet_noise
     dirichlet_epsilon: float = SearchSettings.dirichlet_epsilon
@@ -86,7 +91,11 @@ class PlannerOptions:
             raise ValueError(
                 f"opponent_model must be one of {OPPONENT_MODELS}, got {self.opponent_model!r}"
             )
-        for name, allowed in (("root_value", ROOT_VALUES), ("leaf_value", LEAF_VALUES)):
+        for name, allowed in (
+            ("root_value", ROOT_VALUES),
+            ("leaf_value", LEAF_VALUES),
+            ("wanderer_model", WANDERER_MODELS),
+        ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if not 0.0 <= self.belief_discount <= 1.0:

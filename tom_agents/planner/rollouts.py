@@ -3,8 +3,8 @@
 With 16-200 simulations, prey beyond the search horizon is invisible to a value net that knows
 little (``benchmarks/results/hop_diagnosis.md``). A rollout plays the episode out from the leaf
 instead: every co-player walks a shortest path to the nearest prey of the goal its tree sampled
-and hunts it there (:class:`~tom_agents.opponents.ScriptedOpponents` without noise), and the
-focal player does the same for a goal of its own. Both of the focal's goals are played out and
+and hunts it there (:class:`~tom_agents.opponents.ScriptedOpponents` without noise), or, sampled
+as a wanderer (``wanderer_model="random"``), takes random legal actions; and the focal player does the same for a goal of its own. Both of the focal's goals are played out and
 the leaf is worth the better discounted return: the stag only where co-players the tree
 believes in come to hunt it, so the beliefs, not the net, decide which prey is worth walking to.
 
@@ -22,6 +22,7 @@ from staghunt_env.spec import NUM_ACTIONS, NUM_GOALS
 
 from ..opponents import ScriptedOpponents
 from ..search import stream_uniforms
+from .kinds import act_probs
 
 _WALKER = ScriptedOpponents(epsilon=0.0)
 
@@ -69,7 +70,7 @@ def _walk(config, states, focal, goals, gamma, seeds) -> np.ndarray:
         rows = np.arange(len(index))
         obs, masks = observe(states)
         views, view_masks = obs[rows[:, None], seats], masks[rows[:, None], seats]
-        probs = _WALKER.probs(views, states.t, view_masks)[rows[:, None], np.arange(n), goals]
+        probs = act_probs(_WALKER.probs(views, states.t, view_masks), view_masks, goals)
         u = stream_uniforms(seeds, step, n)
         actions = (probs.cumsum(-1) < u[..., None] * probs.sum(-1, keepdims=True)).sum(-1)
         joint = np.empty((len(index), n), dtype=np.int64)

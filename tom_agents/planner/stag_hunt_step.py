@@ -31,6 +31,7 @@ from ..search import (
     stream_uniforms,
     tree_seeds,
 )
+from .kinds import act_probs
 from .rollouts import rollout_values
 
 # policy_value(grids (M, H, W, C), t (M,), masks (M, 7)) -> (priors (M, 7), values (M,))
@@ -142,13 +143,12 @@ class StagHuntModel:
         rows = np.arange(len(trees))[:, None]
         seats = self.seats[trees]
         views, masks = obs[rows, seats], mask[rows, seats]  # (M, K, ...)
-        k = np.arange(seats.shape[1])[None, :]
         for o in np.unique(self.owner[trees]):
             sel = np.flatnonzero(self.owner[trees] == o)
             present = states.alive[sel[:, None], seats[sel]]
             probs = self.opponents[o].probs(views[sel], states.t[sel], masks[sel], present)
-            goal = np.minimum(self.goals[trees[sel]], probs.shape[2] - 1)
-            self.opponent[trees[sel], nodes[sel]] = probs[np.arange(len(sel))[:, None], k, goal]
+            goals = self.goals[trees[sel]]
+            self.opponent[trees[sel], nodes[sel]] = act_probs(probs, masks[sel], goals)
         self.opponent_ready[trees, nodes] = True
 
 
