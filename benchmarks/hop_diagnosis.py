@@ -227,8 +227,8 @@ def main() -> None:
             variant("hop neither prior nor Bayes update", *LP, **neither), tnet,
             variant("hop trained net + scripted OM, neither prior nor Bayes", "scripted",
                     "pretrained", **neither), variant("hop untrained net + learned OM", "learned"),
-            base, variant("mcts (pretrained, uniform OM)", "uniform", "pretrained"), *pplus.values(),
-            *shipped_rows()]  # fmt: skip
+            base, variant("mcts (pretrained, uniform OM)", "uniform", "pretrained"),
+            *pplus.values(), *shipped_rows()]  # fmt: skip
     probed = [hop, tnet, base, pplus["all"], pplus.get("tree_value", pplus["c_puct 5"])]
     probed = [(v, g) for v in probed for g in (1, 0)]
     probe("Decision probe, default game (4 hunters)", "default", game_config("default"), probed,

@@ -428,3 +428,31 @@ def test_a_seat_saved_before_wanderers_resumes_with_their_prior():
     assert np.all(seat.kinds.wander_counts == 0) and np.all(seat.kinds.judged_counts == 0)
     with pytest.raises(KeyError, match="belief"):  # nothing else may be missing
         agent.seat.load_state_dict({k: v for k, v in state.items() if k != "belief"})
+
+
+def test_wanderer_counts_judge_each_of_three_coplayers_on_its_own():
+    """4 hunters: a stag walker, a hare walker and a stayer, none able to catch in 3 moves."""
+    layout = ["0....S", "......", "...2..", "......", "..3...", "H....1"]
+    env = staghunt_env.parallel_env(layout=layout, num_players=4, num_hares=1, max_cycles=4)
+    agent = make_agent("hop", env.config, seed=0, device="cpu", wanderer_counts=True,
+                       **SCRIPTED_1X4)  # fmt: skip
+    players = {"hunter_0": agent, "hunter_1": make_agent("nearest_stag", env.config, seed=1),
+               "hunter_2": make_agent("nearest_hare", env.config, seed=2),
+               "hunter_3": Stayer()}  # fmt: skip
+    observations, infos = env.reset(seed=0)
+    for name, player in players.items():
+        player.reset(name)
+    while env.agents:
+        actions = {n: players[n].act(observations[n], infos[n]) for n in env.agents}
+        observations, _, _, _, infos = env.step(actions)
+    agent.end_episode()
+    kinds = agent.seat.kinds
+    assert np.all(agent.seat.realised == -1) and np.all(kinds.moves_seen == 3)
+    # two walkers (the hare walker's shortest paths fork, so each of its steps says less)
+    assert kinds.evidence[0, 2] < 0.05 and kinds.evidence[1, 2] < 0.1
+    assert kinds.evidence[2, 2] > 0.99, "the stayer"
+    assert np.array_equal(kinds.judged_counts, [1.0, 1.0, 1.0])
+    agent.reset("hunter_0")
+    wander = kinds.kind[:, 2]
+    assert wander[2] == pytest.approx(kinds.wander_counts[2] / 2) and wander[2] > 0.49
+    assert wander[0] < 0.03 and wander[1] < 0.05

@@ -39,8 +39,9 @@ def test_act_probs_take_the_goals_rows_and_give_a_wanderer_its_legal_actions_ali
     assert np.array_equal(chosen[1, :2], [probs[1, 0, 1], probs[1, 1, 0]])
     assert np.array_equal(chosen[0, 2], [1, 0, 0, 0, 0, 0, 0]), "only STAY is legal"
     assert np.allclose(chosen[1, 2], np.where(masks[1, 2] > 0, 1 / 3, 0))
-    one_goal = probs[:, :, :1]  # a goal-free model: the goals index nothing
-    assert np.array_equal(act_probs(one_goal, masks, np.zeros((2, 3), int)), one_goal[:, :, 0])
+    one_goal = probs[:, :, :1]  # a goal-free model: whatever goal a tree sampled, its one row
+    goals = np.array([[1, 0, 1], [0, 1, 1]])
+    assert np.array_equal(act_probs(one_goal, masks, goals), one_goal[:, :, 0])
 
 
 def test_rollouts_walk_a_wanderer_at_random_a_partner_for_the_stag_only_by_chance():
@@ -82,11 +83,14 @@ def test_the_search_moves_a_wanderer_by_its_legal_actions_alike_and_a_walker_by_
     assert not np.allclose(walker, legal / legal.sum())
 
 
-def decide(agent: PlannerAgent) -> tuple[np.ndarray, np.ndarray]:
-    """The goals the agent's trees sample at the start of an episode on CHOICE, and the uniforms
-    its generator would draw for them."""
+def decide(agent: PlannerAgent, kind: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The goals the agent's trees sample at the start of an episode on CHOICE (with the kinds
+    set to ``kind`` when given), and the uniforms its generator would draw for them."""
     config, state = choice()
     agent.reset("hunter_0")
+    if kind is not None:
+        agent.seat.kinds.kind = np.array(kind)
+        agent.seat.belief = agent.seat.kinds.plan_belief
     u = copy.deepcopy(agent.rng).random((agent.options.num_trees, agent.seat.num_coplayers))
     decision = agent._decide(state, observe(state)[1][0, 0])
     return decision.goals, u
@@ -97,13 +101,14 @@ def test_trees_sample_the_wanderer_only_when_the_search_plays_it_as_one(model):
     config, _ = choice()
     agent = make_agent("hop", config, seed=0, device="cpu", opponent_model="scripted",
                        num_trees=4000, wanderer_prior=0.5, wanderer_model=model)  # fmt: skip
-    goals, u = decide(agent)
-    assert np.allclose(agent.seat.kinds.kind, [[0.25, 0.25, 0.5]])
+    agent.reset("hunter_0")
+    assert np.allclose(agent.seat.kinds.kind, [[0.25, 0.25, 0.5]]), "the fixed prior"
+    goals, u = decide(agent, kind=[[0.1, 0.3, 0.6]])
     shares = np.bincount(goals.ravel(), minlength=3) / goals.size
     if model == "random":
-        assert np.allclose(shares, [0.25, 0.25, 0.5], atol=0.03)
+        assert np.allclose(shares, [0.1, 0.3, 0.6], atol=0.03)
     else:  # the wanderer walks to a hare: SPEC's sampling over the two goals
-        assert shares[WANDER] == 0 and np.allclose(shares[0], 0.25, atol=0.03)
+        assert np.allclose(shares, [0.1, 0.9, 0.0], atol=0.03)
         assert np.array_equal(goals, (u >= agent.seat.belief[None, :, 0]).astype(int))
 
 
@@ -114,12 +119,22 @@ def test_without_a_wanderer_prior_the_option_changes_nothing():
     other, _ = decide(make_agent("hop", config, seed=5, device="cpu", wanderer_model="random",
                                  **options))  # fmt: skip
     assert np.array_equal(plain, other) and set(np.unique(plain)) == {0, 1}
+    inert = make_agent("hop", config, seed=5, device="cpu", wanderer_model="random", **options)
+    inert.reset("hunter_0")
+    assert inert.seat.tree_goal_probs("random").shape == (1, 2), "the two goals, no wanderer"
 
 
 def test_hop_plus_with_random_wanderers_plays_a_match_legally():
     env = staghunt_env.parallel_env(num_players=2, num_hares=2, grid_size=(6, 6))
     agent = make_agent("hop_plus", env.config, seed=0, device="cpu", num_trees=2,
                        num_simulations=4, wanderer_model="random")  # fmt: skip
+    sampled, decide = [], agent._decide
+
+    def spy(*args):  # the decisions the agent searched, goals and all
+        sampled.append(decide(*args))
+        return sampled[-1]
+
+    agent._decide = spy
     for episode in range(2):
         observations, infos = env.reset(seed=episode)
         agent.reset("hunter_0")
@@ -135,6 +150,8 @@ def test_hop_plus_with_random_wanderers_plays_a_match_legally():
             observations, _, _, _, infos = env.step(actions)
         agent.end_episode()
     assert agent.seat.kinds.judged_counts[0] > 0, "the random co-player was judged"
+    goals = np.concatenate([d.goals.ravel() for d in sampled if d is not None])
+    assert (goals == WANDER).any(), "and played as a wanderer in the second episode"
 
 
 def test_an_unknown_wanderer_model_is_refused_by_name():

@@ -187,7 +187,7 @@ class PlannerAgent:
         """Sample the co-players' goals of each tree from the beliefs (None: no prey left)."""
         if not (state.stag_alive.any() or state.hare_alive.any()):
             return None
-        probs = self.seat.tree_goal_probs(self.options.wanderer_model == "random")
+        probs = self.seat.tree_goal_probs(self.options.wanderer_model)
         u = self.rng.random((self.options.num_trees, self.seat.num_coplayers))
         goals = (u[..., None] >= probs.cumsum(-1)[None, :, :-1]).sum(-1)  # 0 stag, 1 hare, 2 wander
         seed = np.uint64(self.rng.integers(0, 2**63))

@@ -4,10 +4,11 @@ Beside walking to the stag or to a hare, a co-player may wander: take any legal 
 Bayes runs over the three kinds. The search plays a wanderer as a hare hunter, since it is no
 partner for the stag, or (``wanderer_model="random"``) as what it is believed to be: a tree
 samples it beside the goals (:data:`WANDER`) and moves it at random (:func:`act_probs`). The
-wanderer prior is fixed (``wanderer_prior``) or learned per co-player from the episodes before (``wanderer_counts``): the discounted share of episodes in
-which it caught nothing and its moves were a wanderer's, over one more episode walked
-(:func:`~tom_agents.beliefs.update_wander_counts`); an episode counts once the co-player caught
-something or :data:`MOVES_TO_JUDGE` of its moves were seen. One seat's :class:`Kinds` holds it.
+wanderer prior is fixed (``wanderer_prior``) or learned per co-player from the episodes before
+(``wanderer_counts``): the discounted share of episodes in which it caught nothing and its moves
+were a wanderer's, over one more episode walked (:func:`~tom_agents.beliefs.update_wander_counts`);
+an episode counts once the co-player caught something or :data:`MOVES_TO_JUDGE` of its moves were
+seen. One seat's :class:`Kinds` holds it.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ class PlannerOptions:
     wanderer_counts: bool = False
     # how the search plays a co-player its tree samples as a wanderer: "hare" walks to a hare (no
     # partner for the stag), "random" takes random legal actions, as a wanderer is believed to
-    # (then a tree samples it as such, beside the two goals). Only with a wanderer prior
+    # (then a tree samples it as such, beside the two goals). Inert without a wanderer prior
     wanderer_model: str = "hare"
     bayes_update: bool = True  # False: no intra-episode update (beliefs stay the prior)
     dirichlet_noise: bool = SearchSettings.dirichlet_noise

@@ -4,9 +4,10 @@ With 16-200 simulations, prey beyond the search horizon is invisible to a value 
 little (``benchmarks/results/hop_diagnosis.md``). A rollout plays the episode out from the leaf
 instead: every co-player walks a shortest path to the nearest prey of the goal its tree sampled
 and hunts it there (:class:`~tom_agents.opponents.ScriptedOpponents` without noise), or, sampled
-as a wanderer (``wanderer_model="random"``), takes random legal actions; and the focal player does the same for a goal of its own. Both of the focal's goals are played out and
-the leaf is worth the better discounted return: the stag only where co-players the tree
-believes in come to hunt it, so the beliefs, not the net, decide which prey is worth walking to.
+as a wanderer (``wanderer_model="random"``), takes random legal actions; and the focal player
+does the same for a goal of its own. Both of the focal's goals are played out and the leaf is
+worth the better discounted return: the stag only where co-players the tree believes in come to
+hunt it, so the beliefs, not the net, decide which prey is worth walking to.
 
 Randomness (ties between shortest paths) comes from streams keyed by each leaf's own seed.
 """

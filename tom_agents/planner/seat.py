@@ -126,10 +126,10 @@ class Seat:
         action probabilities weigh what the co-players were seen to do."""
         return self.previous[2], self.previous[1], self.previous[3]
 
-    def tree_goal_probs(self, wanderers: bool) -> np.ndarray:
-        """(K, G) what a tree samples for each co-player: its goal, or with ``wanderers`` (where
-        the kinds are on) also the wanderer (:data:`~.kinds.WANDER`), played as one."""
-        return self.kinds.kind if wanderers and self.kinds.on else self.belief
+    def tree_goal_probs(self, wanderer_model: str) -> np.ndarray:
+        """(K, G) what a tree samples for each co-player: its goal, or with ``wanderer_model``
+        "random" (where the kinds are on) also the wanderer (:data:`~.kinds.WANDER`)."""
+        return self.kinds.kind if wanderer_model == "random" and self.kinds.on else self.belief
 
     def needs_likelihoods(self, look: Look) -> bool:
         return self.goal_conditioned and self.bayes_update and look.evidence is not None
