@@ -7,7 +7,7 @@ import pytest
 import staghunt_env
 from benchmarks.build_pretrained import HOP_PLUS_SEARCH
 from staghunt_env import GameState, StagHuntConfig, rules
-from staghunt_env.spec import LEFT, RIGHT, STAY
+from staghunt_env.spec import LEFT, RIGHT, STAY, agent_name
 from tom_agents import PlannerAgent, load_agent, make_agent
 from tom_agents.planner import HOP_PLUS
 from tom_agents.planner.agent import Decision, root_values
@@ -124,15 +124,14 @@ def test_a_trained_planner_plans_with_another_opponent_model_without_networks(tm
         assert np.array_equal(moved.seat.counts()[name], counts), name
 
 
-def play_episode(agent, partner, env, seed):
+def play_episode(agent, partner, env, seed, *others):
+    """One episode: ``agent`` as hunter_0, ``partner`` as hunter_1, ``others`` in the seats after."""
+    players = {agent_name(i): p for i, p in enumerate((agent, partner, *others))}
     observations, infos = env.reset(seed=seed)
-    agent.reset("hunter_0")
-    partner.reset("hunter_1")
+    for name, player in players.items():
+        player.reset(name)
     while env.agents:
-        actions = {}
-        for name, player in (("hunter_0", agent), ("hunter_1", partner)):
-            if name in env.agents:
-                actions[name] = player.act(observations[name], infos[name])
+        actions = {n: players[n].act(observations[n], infos[n]) for n in env.agents}
         observations, _, _, _, infos = env.step(actions)
     agent.end_episode()
 
@@ -436,16 +435,9 @@ def test_wanderer_counts_judge_each_of_three_coplayers_on_its_own():
     env = staghunt_env.parallel_env(layout=layout, num_players=4, num_hares=1, max_cycles=4)
     agent = make_agent("hop", env.config, seed=0, device="cpu", wanderer_counts=True,
                        **SCRIPTED_1X4)  # fmt: skip
-    players = {"hunter_0": agent, "hunter_1": make_agent("nearest_stag", env.config, seed=1),
-               "hunter_2": make_agent("nearest_hare", env.config, seed=2),
-               "hunter_3": Stayer()}  # fmt: skip
-    observations, infos = env.reset(seed=0)
-    for name, player in players.items():
-        player.reset(name)
-    while env.agents:
-        actions = {n: players[n].act(observations[n], infos[n]) for n in env.agents}
-        observations, _, _, _, infos = env.step(actions)
-    agent.end_episode()
+    stag = make_agent("nearest_stag", env.config, seed=1)
+    hare = make_agent("nearest_hare", env.config, seed=2)
+    play_episode(agent, stag, env, 0, hare, Stayer())
     kinds = agent.seat.kinds
     assert np.all(agent.seat.realised == -1) and np.all(kinds.moves_seen == 3)
     # two walkers (the hare walker's shortest paths fork, so each of its steps says less)
