@@ -31,6 +31,15 @@ the model its beliefs and trees read the co-players by; paired on the layouts of
     python -m benchmarks.prior_ablation --variants "wanderer counts" "wanderer + soft counts" \
         "scripted OM, no prior" --base "wanderer counts" --coplayers nearest_stag nearest_hare \
         ppo_selfish --matches 200 --episodes 4 --report early_soft_scripted.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "scripted OM, no prior" \
+        --base "wanderer counts" --coplayers random hop_selfplay --matches 100 --episodes 10 \
+        --report memory_cost.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "judged, wanderers random" \
+        "judged catches" "pseudo-count 3" "discount 0.8" --base "wanderer counts" --matches 24 \
+        --episodes 10 --report memory_variants.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "gamma 0.99" \
+        "gamma 0.99, wanderers random" "gamma 1, wanderers random" --base "wanderer counts" \
+        --matches 24 --episodes 10 --report gamma.md
 
 SPEC's prior is the discounted goal counts normalised: one realised goal makes it exactly 0 or 1,
 and no later evidence moves it. ``prior_pseudocount`` adds that many counts per goal;
@@ -38,7 +47,8 @@ and no later evidence moves it. ``prior_pseudocount`` adds that many counts per 
 (on top of the pseudo-count, as hop_plus has it); the variants before "scripted OM" model the
 co-players with hop's learned networks, as hop_plus did until then, and every variant before
 "wanderer counts" leaves ``wanderer_counts`` off, as hop_plus did until that one ("wanderers
-random" plays a co-player sampled as a wanderer at random: ``wanderer_model``). The tree
+random" plays a co-player sampled as a wanderer at random: ``wanderer_model``; "judged" judges a
+catch by the moves before it: ``judge_catches``; "gamma" is the search's discount). The tree
 variants spend the same 32 simulations per decision as 2 x 16, over more samples of the
 co-players' goals. Every variant is the shipped hop_plus with one option changed; the lineups,
 seeds and co-players are those of ``adaptation_paper`` (the same matches), so its rows compare
@@ -90,6 +100,13 @@ VARIANTS = {  # label -> hop_plus options, each set in full (hop_plus's own chan
     "wanderer counts": COUNTED,
     "wanderers random": {**COUNTED, "wanderer_model": "random"},
     "wanderer + soft counts": {**COUNTED, "soft_goal_counts": True},
+    "judged catches": {**COUNTED, "judge_catches": True},
+    "judged, wanderers random": {**COUNTED, "judge_catches": True, "wanderer_model": "random"},
+    "pseudo-count 3": {**COUNTED, "prior_pseudocount": 3.0},
+    "discount 0.8": {**COUNTED, "belief_discount": 0.8},
+    "gamma 0.99": {**COUNTED, "gamma": 0.99},
+    "gamma 0.99, wanderers random": {**COUNTED, "gamma": 0.99, "wanderer_model": "random"},
+    "gamma 1, wanderers random": {**COUNTED, "gamma": 1.0, "wanderer_model": "random"},
 }
 
 

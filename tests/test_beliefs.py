@@ -84,6 +84,19 @@ def test_wander_counts_add_the_evidence_of_judged_coplayers_that_caught_nothing_
     assert beliefs.wanderer_prior_from_counts(np.array([1.0]), np.array([1.0]))[0] == 0.5
 
 
+def test_judged_catches_add_their_wandering_and_count_their_goal_by_the_rest():
+    # co-players: a judged catch (hare), an unjudged catch (stag), caught nothing
+    realised, wandered = np.array([1, 0, -1]), np.array([0.75, 0.9, 0.6])
+    judged_catches = np.array([True, False, False])
+    counts, episodes = beliefs.update_wander_counts(
+        np.zeros(3), np.zeros(3), realised, wandered, np.ones(3, bool), 0.5, judged_catches
+    )
+    np.testing.assert_allclose(counts, [0.75, 0.0, 0.6], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(episodes, [1.0, 1.0, 1.0])
+    goals = beliefs.update_counts(np.ones((3, 2)), realised, 0.5, weights=np.array([0.25, 1, 1]))
+    np.testing.assert_allclose(goals, [[0.5, 0.75], [1.5, 0.5], [0.5, 0.5]], rtol=0, atol=1e-12)
+
+
 def test_with_wanderers_takes_one_prior_for_all_or_one_per_coplayer():
     goals = np.array([[0.5, 0.5], [1.0, 0.0]])
     np.testing.assert_allclose(beliefs.with_wanderers(goals, 0.2), [[0.4, 0.4, 0.2], [0.8, 0, 0.2]])

@@ -7,9 +7,11 @@ zero, the belief falls back to the prior. With wanderers (options, not SPEC's), 
 over three kinds of co-player, walkers to the stag or to a hare and wanderers, and a wanderer
 plans as a hare hunter: it is no partner for the stag. The wanderer prior is either fixed or
 learned across episodes, per co-player: ``W <- lambda * W + P(wanderer | the episode's
-moves)`` if it caught nothing (one that caught something walked to its goal), ``E <- lambda *
-E + 1``, prior ``W / (E + 1)``: 0 before any episode, never 1. An episode counts (in W and E)
-only if the co-player caught something or enough of its moves were seen.
+moves)`` if it caught nothing (one that caught something walked to its goal, unless its catch
+is judged by its moves too, ``judge_catches``: then its goal counts only the rest, ``1 -
+P(wanderer)``), ``E <- lambda * E + 1``, prior ``W / (E + 1)``: 0 before any episode, never 1.
+An episode counts (in W and E) only if the co-player caught something or enough of its moves
+were seen.
 """
 
 from __future__ import annotations
@@ -26,14 +28,19 @@ def prior_from_counts(counts: np.ndarray) -> np.ndarray:
 
 
 def update_counts(
-    counts: np.ndarray, realised: np.ndarray, discount: float, soft: np.ndarray | None = None
+    counts: np.ndarray,
+    realised: np.ndarray,
+    discount: float,
+    soft: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Discount every count and add one for each co-player's realised goal (-1: none); ``soft``
-    (K, G) rows summing to one are added for the co-players that realised none."""
+    """Discount every count and add one for each co-player's realised goal (-1: none), or its
+    ``weights`` (K,) share of one; ``soft`` (K, G) rows summing to one are added for the
+    co-players that realised none."""
     counts = discount * np.asarray(counts, dtype=np.float64)
     realised = np.asarray(realised)
     rows = np.flatnonzero(realised >= 0)
-    counts[rows, realised[rows]] += 1.0
+    counts[rows, realised[rows]] += 1.0 if weights is None else np.asarray(weights)[rows]
     if soft is not None:
         counts[realised < 0] += np.asarray(soft, dtype=np.float64)[realised < 0]
     return counts
@@ -60,11 +67,16 @@ def update_wander_counts(
     wandered: np.ndarray,
     judged: np.ndarray,
     discount: float,
+    judged_catches: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Discount the (K,) wanderer counts W and episode counts E; each co-player whose episode is
-    ``judged`` adds one episode to E and, if it caught nothing, its P(wanderer) to W."""
+    ``judged`` adds one episode to E and, if it caught nothing, its P(wanderer) to W; so do the
+    co-players whose catch was judged by their moves before it (``judged_catches``, (K,) bool)."""
     judged = np.asarray(judged, dtype=bool)
-    add = np.where(judged & (np.asarray(realised) < 0), wandered, 0.0)
+    by_moves = np.asarray(realised) < 0
+    if judged_catches is not None:
+        by_moves = by_moves | np.asarray(judged_catches, dtype=bool)
+    add = np.where(judged & by_moves, wandered, 0.0)
     return discount * np.asarray(counts, float) + add, discount * np.asarray(episodes) + judged
 
 

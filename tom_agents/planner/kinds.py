@@ -8,7 +8,9 @@ wanderer prior is fixed (``wanderer_prior``) or learned per co-player from the e
 (``wanderer_counts``): the discounted share of episodes in which it caught nothing and its moves
 were a wanderer's, over one more episode walked (:func:`~tom_agents.beliefs.update_wander_counts`);
 an episode counts once the co-player caught something or :data:`MOVES_TO_JUDGE` of its moves were
-seen. One seat's :class:`Kinds` holds it.
+seen. With ``judge_catches`` an episode with a catch is judged by the moves before the catch too,
+and the catch counts as a goal only as much as they were a walker's. One seat's :class:`Kinds`
+holds it.
 """
 
 from __future__ import annotations
@@ -47,9 +49,17 @@ class Kinds:
     """One seat's P(stag walker, hare walker, wanderer) per co-player within an episode, and the
     counts that learn the wanderer prior across episodes."""
 
-    def __init__(self, num_coplayers: int, fixed_prior: float, learn: bool, episode_prior: bool):
+    def __init__(
+        self,
+        num_coplayers: int,
+        fixed_prior: float,
+        learn: bool,
+        episode_prior: bool,
+        judge_catches: bool = False,
+    ):
         self.fixed_prior = fixed_prior
         self.learn = learn
+        self.judge_catches = judge_catches and learn  # catches judged by the moves before them
         self.episode_prior = episode_prior  # False: nothing learned is used, as for the goals
         self.on = fixed_prior > 0 or learn  # False: SPEC's two goals, this class idle
         self.wander_counts = np.zeros(num_coplayers)  # discounted episodes wandered
@@ -94,13 +104,24 @@ class Kinds:
         """Co-player ``k`` caught the prey of ``goal``: a walker to it, for sure."""
         self.kind[k] = np.eye(KINDS)[goal]
 
+    def judged_catches(self, realised: np.ndarray) -> np.ndarray:
+        """(K,) co-players whose catch is judged by their moves before it (``judge_catches``, once
+        :data:`MOVES_TO_JUDGE` of them were seen)."""
+        seen = self.moves_seen >= MOVES_TO_JUDGE
+        return self.judge_catches & (np.asarray(realised) >= 0) & seen
+
+    def catch_weights(self, realised: np.ndarray) -> np.ndarray:
+        """(K,) how much each co-player's catch counts as a walk to its goal: one, or for a
+        judged catch its P(walker) by the moves before it."""
+        return np.where(self.judged_catches(realised), 1.0 - self.evidence[:, 2], 1.0)
+
     def close(self, realised: np.ndarray, discount: float) -> None:
         """The episode's end (``realised``: each co-player's goal, -1: none) joins the counts."""
         if self.learn:
             judged = (realised >= 0) | (self.moves_seen >= MOVES_TO_JUDGE)
             self.wander_counts, self.judged_counts = beliefs.update_wander_counts(
                 self.wander_counts, self.judged_counts, realised, self.evidence[:, 2], judged,
-                discount,
+                discount, self.judged_catches(realised),
             )  # fmt: skip
 
     # ------------------------------------------------------------------ exact resume

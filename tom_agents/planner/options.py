@@ -68,6 +68,11 @@ class PlannerOptions:
     # partner for the stag), "random" takes random legal actions, as a wanderer is believed to
     # (then a tree samples it as such, beside the two goals). Inert without a wanderer prior
     wanderer_model: str = "hare"
+    # with wanderer_counts, a co-player that caught something is judged by its moves before the
+    # catch too (once MOVES_TO_JUDGE were seen): its P(wanderer) joins the wanderer counts and
+    # only the rest counts as its goal, so a random mover that stumbles on a hare is no hare
+    # hunter. False (as wanderer_counts began): a catch counts as a walk to its goal
+    judge_catches: bool = False
     bayes_update: bool = True  # False: no intra-episode update (beliefs stay the prior)
     dirichlet_noise: bool = SearchSettings.dirichlet_noise
     dirichlet_epsilon: float = SearchSettings.dirichlet_epsilon
@@ -118,6 +123,9 @@ class PlannerOptions:
                 "wanderer_prior is fixed, wanderer_counts learns it: pass wanderer_counts=False "
                 "to fix it (hop_plus learns it)"
             )
+        if self.judge_catches and not self.wanderer_counts:
+            raise ValueError("judge_catches judges catches for the wanderer counts: it needs "
+                             "wanderer_counts=True")  # fmt: skip
         if self.beta < 0:
             raise ValueError(f"beta must be >= 0, got {self.beta}")
         _ = self.inference  # validates the dtype

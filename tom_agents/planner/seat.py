@@ -71,6 +71,7 @@ class Seat:
         initial_goal_counts: Sequence[float] = (0.0, 0.0),
         wanderer_prior: float = 0.0,
         wanderer_counts: bool = False,
+        judge_catches: bool = False,
     ) -> None:
         self.config = config
         self.goal_conditioned = goal_conditioned
@@ -81,7 +82,7 @@ class Seat:
         self.num_coplayers = config.num_players - 1
         # wanderers beside the walkers: a learned prior only where the Bayes update runs
         learn = wanderer_counts and goal_conditioned and bayes_update
-        self.kinds = Kinds(self.num_coplayers, wanderer_prior, learn, episode_prior)
+        self.kinds = Kinds(self.num_coplayers, wanderer_prior, learn, episode_prior, judge_catches)
         self.goal_counts = np.tile(np.asarray(initial_goal_counts, float), (self.num_coplayers, 1))
         self.uniform = np.full((self.num_coplayers, NUM_GOALS), 1.0 / NUM_GOALS)
         self.opponent_buffers: list[list[OpponentStep]] = [[] for _ in range(self.num_coplayers)]
@@ -182,9 +183,13 @@ class Seat:
     def close(self, discount: float) -> None:
         """End the episode: the realised goals join the discounted counts (with
         ``soft_goal_counts``, the other co-players' evidence too, as fractions of one; with
-        ``wanderer_counts``, the evidence that those wandered joins the wanderer counts)."""
+        ``wanderer_counts``, the evidence that those wandered joins the wanderer counts, and with
+        ``judge_catches`` a catch counts only as much as the moves before it were a walker's)."""
         soft = self.goal_evidence if self.soft_goal_counts else None
-        self.goal_counts = beliefs.update_counts(self.goal_counts, self.realised, discount, soft)
+        weights = self.kinds.catch_weights(self.realised)
+        self.goal_counts = beliefs.update_counts(
+            self.goal_counts, self.realised, discount, soft, weights
+        )
         self.kinds.close(self.realised, discount)
         self.previous = None
 

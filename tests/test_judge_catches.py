@@ -1,0 +1,76 @@
+"""``judge_catches``: a catch counts as a walk to its goal only as much as the moves before it
+were a walker's; the rest joins the wanderer counts."""
+
+import numpy as np
+import pytest
+from test_hop_plus import SCRIPTED_1X4, Stayer, play_episode
+
+import staghunt_env
+from staghunt_env.spec import LEFT, STAY
+from tom_agents import PlannerAgent, make_agent
+
+# hunter_1 is one step right of the hare (DAWDLE) or four (WALK); hunter_0, ten steps from it,
+# cannot take it first; hunter_2 stays, so that the stag keeps the episode going after the catch
+DAWDLE = ["S....0", "......", "..2...", "......", "......", "H1...."]
+WALK = ["S....0", "......", "..2...", "......", "......", "H...1."]
+
+
+class Dawdler:
+    """Stays three times, then steps onto the hare and hunts it: a wanderer's moves, then a
+    catch that chance could have brought."""
+
+    def reset(self, agent_id):
+        self.t = 0
+
+    def act(self, observation, info):
+        self.t += 1
+        return [STAY, STAY, STAY, LEFT, 6][min(self.t, 5) - 1]
+
+
+def one_episode(layout, partner, judge):
+    env = staghunt_env.parallel_env(layout=layout, num_players=3, num_hares=1, max_cycles=8)
+    agent = make_agent("hop", env.config, seed=0, device="cpu", wanderer_counts=True,
+                       judge_catches=judge, **SCRIPTED_1X4)  # fmt: skip
+    partner = partner if partner is not None else make_agent("nearest_hare", env.config, seed=1)
+    play_episode(agent, partner, env, 0, Stayer())
+    return agent
+
+
+@pytest.mark.parametrize("judge", [False, True])
+def test_a_catch_after_a_wanderers_moves_counts_as_wandering_when_judged(judge):
+    agent = one_episode(DAWDLE, Dawdler(), judge)
+    seat, kinds = agent.seat, agent.seat.kinds
+    assert seat.realised[0] == 1 and kinds.moves_seen[0] >= 3, "a hare, after 3 moves seen"
+    wandered = kinds.evidence[0, 2]
+    assert wandered > 0.9, "three stays: no walker's moves"
+    assert kinds.judged_counts[0] == 1.0
+    if judge:
+        np.testing.assert_allclose(seat.goal_counts[0], [0.0, 1.0 - wandered], atol=1e-12)
+        assert kinds.wander_counts[0] == pytest.approx(wandered)
+    else:  # as wanderer_counts began: a catch is a walk to its goal
+        assert np.array_equal(seat.goal_counts[0], [0.0, 1.0])
+        assert kinds.wander_counts[0] == 0.0
+    agent.reset("hunter_0")
+    assert kinds.kind[0, 2] == pytest.approx(wandered / 2 if judge else 0.0)
+
+
+def test_a_walkers_catch_counts_almost_whole_when_judged():
+    agent = one_episode(WALK, None, judge=True)
+    seat, kinds = agent.seat, agent.seat.kinds
+    assert seat.realised[0] == 1 and kinds.moves_seen[0] >= 3
+    assert kinds.evidence[0, 2] < 0.01, "straight to the hare"
+    assert seat.goal_counts[0, 1] > 0.99 and seat.goal_counts[0, 0] == 0.0
+    assert kinds.wander_counts[0] < 0.01 and kinds.judged_counts[0] == 1.0
+
+
+def test_a_catch_seen_too_briefly_counts_whole_when_judged():
+    agent = one_episode(DAWDLE, None, judge=True)
+    seat, kinds = agent.seat, agent.seat.kinds
+    assert seat.realised[0] == 1 and kinds.moves_seen[0] < 3, "one step and a hunt"
+    assert np.array_equal(seat.goal_counts[0], [0.0, 1.0]) and kinds.wander_counts[0] == 0.0
+
+
+def test_judge_catches_needs_the_wanderer_counts():
+    with pytest.raises(ValueError, match=r"judge_catches.*wanderer_counts=True"):
+        PlannerAgent(staghunt_env.StagHuntConfig(), device="cpu", judge_catches=True)
+    make_agent("hop_plus", judge_catches=True)  # hop_plus learns the wanderer counts
