@@ -40,6 +40,8 @@ the model its beliefs and trees read the co-players by; paired on the layouts of
     python -m benchmarks.prior_ablation --variants "wanderer counts" "gamma 0.99" \
         "gamma 0.99, wanderers random" "gamma 1, wanderers random" --base "wanderer counts" \
         --matches 24 --episodes 10 --report gamma.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "unoffered 0.25" \
+        "unoffered 0" --base "wanderer counts" --matches 24 --episodes 10 --report unoffered.md
 
 SPEC's prior is the discounted goal counts normalised: one realised goal makes it exactly 0 or 1,
 and no later evidence moves it. ``prior_pseudocount`` adds that many counts per goal;
@@ -48,7 +50,8 @@ and no later evidence moves it. ``prior_pseudocount`` adds that many counts per 
 co-players with hop's learned networks, as hop_plus did until then, and every variant before
 "wanderer counts" leaves ``wanderer_counts`` off, as hop_plus did until that one ("wanderers
 random" plays a co-player sampled as a wanderer at random: ``wanderer_model``; "judged" judges a
-catch by the moves before it: ``judge_catches``; "gamma" is the search's discount). The tree
+catch by the moves before it: ``judge_catches``; "gamma" is the search's discount; "unoffered"
+weighs the episodes without a stag hunt: ``unoffered_weight``). The tree
 variants spend the same 32 simulations per decision as 2 x 16, over more samples of the
 co-players' goals. Every variant is the shipped hop_plus with one option changed; the lineups,
 seeds and co-players are those of ``adaptation_paper`` (the same matches), so its rows compare
@@ -107,6 +110,8 @@ VARIANTS = {  # label -> hop_plus options, each set in full (hop_plus's own chan
     "gamma 0.99": {**COUNTED, "gamma": 0.99},
     "gamma 0.99, wanderers random": {**COUNTED, "gamma": 0.99, "wanderer_model": "random"},
     "gamma 1, wanderers random": {**COUNTED, "gamma": 1.0, "wanderer_model": "random"},
+    "unoffered 0.25": {**COUNTED, "unoffered_weight": 0.25},
+    "unoffered 0": {**COUNTED, "unoffered_weight": 0.0},
 }
 
 

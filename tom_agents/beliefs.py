@@ -68,16 +68,21 @@ def update_wander_counts(
     judged: np.ndarray,
     discount: float,
     judged_catches: np.ndarray | None = None,
+    weight: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Discount the (K,) wanderer counts W and episode counts E; each co-player whose episode is
     ``judged`` adds one episode to E and, if it caught nothing, its P(wanderer) to W; so do the
-    co-players whose catch was judged by their moves before it (``judged_catches``, (K,) bool)."""
+    co-players whose catch was judged by their moves before it (``judged_catches``, (K,) bool).
+    ``weight``: the episode counts as that share of one."""
     judged = np.asarray(judged, dtype=bool)
     by_moves = np.asarray(realised) < 0
     if judged_catches is not None:
         by_moves = by_moves | np.asarray(judged_catches, dtype=bool)
     add = np.where(judged & by_moves, wandered, 0.0)
-    return discount * np.asarray(counts, float) + add, discount * np.asarray(episodes) + judged
+    return (
+        discount * np.asarray(counts, float) + weight * add,
+        discount * np.asarray(episodes) + weight * judged,
+    )
 
 
 def wanderer_prior_from_counts(counts: np.ndarray, episodes: np.ndarray) -> np.ndarray:

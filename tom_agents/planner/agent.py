@@ -7,8 +7,8 @@ softmax(beta * Q). Across episodes: discounted goal counts give the next episode
 learned opponent models train on hindsight-labelled trajectories (:mod:`~.learning`). That is
 SPEC's method, the defaults; options change its parts (``greedy``, ``root_value``,
 ``leaf_value``, ``tree_value``, ``prior_pseudocount``, ``wanderer_prior``, ``wanderer_counts``,
-``judge_catches``, ``soft_goal_counts``, ``initial_goal_counts``), as the ``hop_plus`` variant
-does with some of them (:data:`HOP_PLUS`).
+``judge_catches``, ``unoffered_weight``, ``soft_goal_counts``, ``initial_goal_counts``), as the
+``hop_plus`` variant does with some of them (:data:`HOP_PLUS`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from staghunt_env import GameState, StagHuntConfig
-from staghunt_env.spec import agent_index
+from staghunt_env.spec import HUNT_STAG, agent_index
 
 from .. import checkpoints
 from ..perception import check_observation
@@ -206,6 +206,7 @@ class PlannerAgent:
             action = int(self.rng.choice(np.flatnonzero(legal & (value >= best))))
         else:
             action = int(self.rng.choice(len(pi), p=pi))
+        self.seat.offered |= action == HUNT_STAG
         grid, t = self.seat.previous[:2]
         self.seat.history.append({"grid": grid, "t": t, "mask": decision.mask, "pi": pi})
         return action
@@ -295,6 +296,7 @@ def _seat(networks: PlannerNetworks, options: PlannerOptions) -> Seat:
         options.wanderer_prior,
         options.wanderer_counts,
         options.judge_catches,
+        options.unoffered_weight,
     )
 
 

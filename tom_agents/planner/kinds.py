@@ -115,13 +115,14 @@ class Kinds:
         judged catch its P(walker) by the moves before it."""
         return np.where(self.judged_catches(realised), 1.0 - self.evidence[:, 2], 1.0)
 
-    def close(self, realised: np.ndarray, discount: float) -> None:
-        """The episode's end (``realised``: each co-player's goal, -1: none) joins the counts."""
+    def close(self, realised: np.ndarray, discount: float, weight: float = 1.0) -> None:
+        """The episode's end (``realised``: each co-player's goal, -1: none) joins the counts,
+        as ``weight`` of an episode."""
         if self.learn:
             judged = (realised >= 0) | (self.moves_seen >= MOVES_TO_JUDGE)
             self.wander_counts, self.judged_counts = beliefs.update_wander_counts(
                 self.wander_counts, self.judged_counts, realised, self.evidence[:, 2], judged,
-                discount, self.judged_catches(realised),
+                discount, self.judged_catches(realised), weight,
             )  # fmt: skip
 
     # ------------------------------------------------------------------ exact resume

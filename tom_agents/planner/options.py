@@ -73,6 +73,10 @@ class PlannerOptions:
     # only the rest counts as its goal, so a random mover that stumbles on a hare is no hare
     # hunter. False (as wanderer_counts began): a catch counts as a walk to its goal
     judge_catches: bool = False
+    # how much an episode in which this agent never hunted the stag (never gave a co-player the
+    # chance to join it there) teaches the goal and wanderer counts: 1 is SPEC's (every episode
+    # alike); below 1, what co-players caught while it hunted hares counts that much less
+    unoffered_weight: float = 1.0
     bayes_update: bool = True  # False: no intra-episode update (beliefs stay the prior)
     dirichlet_noise: bool = SearchSettings.dirichlet_noise
     dirichlet_epsilon: float = SearchSettings.dirichlet_epsilon
@@ -123,6 +127,8 @@ class PlannerOptions:
                 "wanderer_prior is fixed, wanderer_counts learns it: pass wanderer_counts=False "
                 "to fix it (hop_plus learns it)"
             )
+        if not 0.0 <= self.unoffered_weight <= 1.0:
+            raise ValueError(f"unoffered_weight must be in [0, 1], got {self.unoffered_weight}")
         if self.judge_catches and not self.wanderer_counts:
             raise ValueError("judge_catches judges catches for the wanderer counts: it needs "
                              "wanderer_counts=True")  # fmt: skip

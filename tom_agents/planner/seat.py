@@ -72,6 +72,7 @@ class Seat:
         wanderer_prior: float = 0.0,
         wanderer_counts: bool = False,
         judge_catches: bool = False,
+        unoffered_weight: float = 1.0,
     ) -> None:
         self.config = config
         self.goal_conditioned = goal_conditioned
@@ -82,6 +83,7 @@ class Seat:
         self.num_coplayers = config.num_players - 1
         # wanderers beside the walkers: a learned prior only where the Bayes update runs
         learn = wanderer_counts and goal_conditioned and bayes_update
+        self.unoffered_weight = unoffered_weight  # an episode without a stag hunt teaches less
         self.kinds = Kinds(self.num_coplayers, wanderer_prior, learn, episode_prior, judge_catches)
         self.goal_counts = np.tile(np.asarray(initial_goal_counts, float), (self.num_coplayers, 1))
         self.uniform = np.full((self.num_coplayers, NUM_GOALS), 1.0 / NUM_GOALS)
@@ -100,6 +102,7 @@ class Seat:
         self.catch_step = np.full(self.num_coplayers, -1)
         self.trajectories: list[list[tuple]] = [[] for _ in range(self.num_coplayers)]
         self.first_hunt = -1
+        self.offered = False  # this player hunted the stag: co-players could join it there
         self.previous: tuple | None = None  # (grid, t, co-players' views, their masks)
         self.history: list[dict[str, Any]] = []  # (grid, t, mask, pi_MCTS) for the trainer
         self.belief_log: list[np.ndarray] = []  # the belief each decision planned with
@@ -184,13 +187,15 @@ class Seat:
         """End the episode: the realised goals join the discounted counts (with
         ``soft_goal_counts``, the other co-players' evidence too, as fractions of one; with
         ``wanderer_counts``, the evidence that those wandered joins the wanderer counts, and with
-        ``judge_catches`` a catch counts only as much as the moves before it were a walker's)."""
-        soft = self.goal_evidence if self.soft_goal_counts else None
-        weights = self.kinds.catch_weights(self.realised)
+        ``judge_catches`` a catch counts only as much as the moves before it were a walker's; an
+        episode in which this player never hunted the stag adds ``unoffered_weight`` of it)."""
+        weight = 1.0 if self.offered else self.unoffered_weight
+        soft = weight * self.goal_evidence if self.soft_goal_counts else None
+        weights = weight * self.kinds.catch_weights(self.realised)
         self.goal_counts = beliefs.update_counts(
             self.goal_counts, self.realised, discount, soft, weights
         )
-        self.kinds.close(self.realised, discount)
+        self.kinds.close(self.realised, discount, weight)
         self.previous = None
 
     def belief_hits(self) -> tuple[float, int]:
@@ -246,6 +251,7 @@ class Seat:
             self.kinds.state_dict(),
             trajectories=columns_of(self.trajectories),
             first_hunt=self.first_hunt,
+            offered=self.offered,
             previous=self.previous,
             history={k: _stack([h[k] for h in self.history]) for k in ("grid", "t", "mask", "pi")},
             belief_log=_stack(self.belief_log),
@@ -265,6 +271,7 @@ class Seat:
         self.kinds.load_state_dict(state, self.prior)
         self.trajectories = rows_of(state["trajectories"])
         self.first_hunt = int(state["first_hunt"])
+        self.offered = bool(state.get("offered", False))  # saved before the option: none
         self.previous = None if state["previous"] is None else tuple(state["previous"])
         history = state["history"]
         self.history = [{k: history[k][i] for k in history} for i in range(len(history["t"]))]

@@ -1,13 +1,17 @@
-"""``judge_catches``: a catch counts as a walk to its goal only as much as the moves before it
-were a walker's; the rest joins the wanderer counts."""
+"""How much an episode teaches the goal and wanderer counts: ``judge_catches`` (a catch counts as
+a walk to its goal only as much as the moves before it were a walker's; the rest joins the
+wanderer counts) and ``unoffered_weight`` (an episode without a stag hunt counts less)."""
 
 import numpy as np
 import pytest
 from test_hop_plus import SCRIPTED_1X4, Stayer, play_episode
 
 import staghunt_env
-from staghunt_env.spec import LEFT, STAY
+from staghunt_env import StagHuntConfig
+from staghunt_env.spec import HUNT_STAG, LEFT, STAY
 from tom_agents import PlannerAgent, make_agent
+from tom_agents.planner.agent import Decision
+from tom_agents.planner.kinds import MOVES_TO_JUDGE
 
 # hunter_1 is one step right of the hare (DAWDLE) or four (WALK); hunter_0, ten steps from it,
 # cannot take it first; hunter_2 stays, so that the stag keeps the episode going after the catch
@@ -72,5 +76,37 @@ def test_a_catch_seen_too_briefly_counts_whole_when_judged():
 
 def test_judge_catches_needs_the_wanderer_counts():
     with pytest.raises(ValueError, match=r"judge_catches.*wanderer_counts=True"):
-        PlannerAgent(staghunt_env.StagHuntConfig(), device="cpu", judge_catches=True)
+        PlannerAgent(StagHuntConfig(), device="cpu", judge_catches=True)
     make_agent("hop_plus", judge_catches=True)  # hop_plus learns the wanderer counts
+
+
+@pytest.mark.parametrize("offered", [False, True])
+def test_an_episode_without_a_stag_hunt_teaches_the_counts_unoffered_weight(offered):
+    """``unoffered_weight``: what co-players caught while this player never hunted the stag
+    counts that much; an episode in which it hunted the stag counts whole."""
+    agent = make_agent("hop", StagHuntConfig(), seed=0, device="cpu", wanderer_counts=True,
+                       unoffered_weight=0.25, **SCRIPTED_1X4)  # fmt: skip
+    agent.reset("hunter_0")
+    agent.seat.previous = (None, 0)
+    mask = np.zeros(7, dtype=np.int8)
+    mask[[STAY, HUNT_STAG]] = 1
+    q = np.zeros((1, 7))
+    q[0, HUNT_STAG if offered else STAY] = 1.0  # the greedy choice
+    decision = Decision(state=None, goals=None, seed=np.uint64(0), mask=mask)
+    action = agent.finish(decision, q, np.ones((1, 7), dtype=np.int64))
+    assert (action == HUNT_STAG) == offered == agent.seat.offered
+    agent.seat.realised[:] = [1, -1, 0]  # a hare, nothing, the stag
+    agent.seat.kinds.moves_seen[:] = MOVES_TO_JUDGE
+    agent.seat.kinds.evidence[1] = [0.1, 0.1, 0.8]
+    agent.end_episode()
+    weight = 1.0 if offered else 0.25
+    np.testing.assert_allclose(agent.seat.goal_counts, [[0, weight], [0, 0], [weight, 0]])
+    np.testing.assert_allclose(agent.seat.kinds.wander_counts, [0, 0.8 * weight, 0])
+    np.testing.assert_allclose(agent.seat.kinds.judged_counts, [weight] * 3)
+    agent.reset("hunter_0")
+    assert not agent.seat.offered, "each episode starts without a stag hunt"
+
+
+def test_unoffered_weight_is_a_share_of_an_episode():
+    with pytest.raises(ValueError, match=r"unoffered_weight must be in \[0, 1\]"):
+        PlannerAgent(StagHuntConfig(), device="cpu", unoffered_weight=1.5)
