@@ -8,7 +8,7 @@ from test_hop_plus import SCRIPTED_1X4, Stayer, play_episode
 
 import staghunt_env
 from staghunt_env import StagHuntConfig
-from staghunt_env.spec import HUNT_STAG, LEFT, STAY
+from staghunt_env.spec import HUNT_HARE, HUNT_STAG, LEFT, STAY
 from tom_agents import PlannerAgent, make_agent
 from tom_agents.planner.agent import Decision
 from tom_agents.planner.kinds import MOVES_TO_JUDGE
@@ -28,7 +28,7 @@ class Dawdler:
 
     def act(self, observation, info):
         self.t += 1
-        return [STAY, STAY, STAY, LEFT, 6][min(self.t, 5) - 1]
+        return [STAY, STAY, STAY, LEFT, HUNT_HARE][min(self.t, 5) - 1]
 
 
 def one_episode(layout, partner, judge):
