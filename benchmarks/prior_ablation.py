@@ -42,6 +42,33 @@ the model its beliefs and trees read the co-players by; paired on the layouts of
         --matches 24 --episodes 10 --report gamma.md
     python -m benchmarks.prior_ablation --variants "wanderer counts" "unoffered 0.25" \
         "unoffered 0" --base "wanderer counts" --matches 24 --episodes 10 --report unoffered.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" \
+        "unoffered 0, pseudo-count 3" --base "wanderer counts" --matches 24 --episodes 10 \
+        --report unoffered_pseudocount.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "wanderers join 0.25" \
+        "wanderers join 0.5" --base "wanderer counts" --matches 24 --episodes 10 \
+        --report wanderer_join.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "wanderers join 1" \
+        --base "wanderer counts" --matches 24 --episodes 10 --report wanderer_join_1.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "wanderers join 0.5" \
+        "wanderers join 1" "scripted OM, no prior" --base "wanderer counts" --coplayers random \
+        hop_selfplay ppo_selfish --mixes 1+3 --matches 100 --episodes 10 \
+        --report wanderer_join_power.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "wanderers join 0.25" \
+        --base "wanderer counts" --coplayers random hop_selfplay ppo_selfish --mixes 1+3 \
+        --matches 100 --episodes 10 --report wanderer_join_025_power.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "wanderers join 0.25" \
+        --base "wanderer counts" --coplayers ppo_prosocial random hop_selfplay --mixes 3+1 \
+        --matches 100 --episodes 10 --report wanderer_join_025_power_3.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "wanderers join 0.25" \
+        "scripted OM, no prior" --base "wanderer counts" --coplayers ppo_selfish --mixes 1+3 \
+        --matches 400 --episodes 4 --report early_wanderer_join.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "scripted OM, no prior" \
+        --base "wanderer counts" --coplayers nearest_stag --mixes 1+3 --matches 2500 \
+        --episodes 4 --report power_nearest_stag.md
+    python -m benchmarks.prior_ablation --variants "wanderer counts" "scripted OM, no prior" \
+        --base "wanderer counts" --coplayers nearest_stag --mixes 3+1 --matches 2500 \
+        --episodes 4 --report power_nearest_stag_3.md
 
 SPEC's prior is the discounted goal counts normalised: one realised goal makes it exactly 0 or 1,
 and no later evidence moves it. ``prior_pseudocount`` adds that many counts per goal;
@@ -51,14 +78,16 @@ co-players with hop's learned networks, as hop_plus did until then, and every va
 "wanderer counts" leaves ``wanderer_counts`` off, as hop_plus did until that one ("wanderers
 random" plays a co-player sampled as a wanderer at random: ``wanderer_model``; "judged" judges a
 catch by the moves before it: ``judge_catches``; "gamma" is the search's discount; "unoffered"
-weighs the episodes without a stag hunt: ``unoffered_weight``). The tree
+weighs the episodes without a stag hunt: ``unoffered_weight``; "wanderers join" plans a wanderer
+as a stag walker at the rate it joined hop_plus's stag hunts: ``wanderer_join``). The tree
 variants spend the same 32 simulations per decision as 2 x 16, over more samples of the
 co-players' goals. Every variant is the shipped hop_plus with one option changed; the lineups,
 seeds and co-players are those of ``adaptation_paper`` (the same matches), so its rows compare
 with that report's.
 Where the co-players keep one habit that a scripted hunter shares (``REFERENCES``), that hunter
 plays the focal seats too, and each variant's share of its reward is shown. Writes
-``benchmarks/results/paper/prior_ablation.md`` (``--report``: another name).
+``benchmarks/results/paper/prior_ablation.md`` (``--report``: another name); ``--mixes 1+3`` runs
+one mix only.
 """
 
 from __future__ import annotations
@@ -112,6 +141,10 @@ VARIANTS = {  # label -> hop_plus options, each set in full (hop_plus's own chan
     "gamma 1, wanderers random": {**COUNTED, "gamma": 1.0, "wanderer_model": "random"},
     "unoffered 0.25": {**COUNTED, "unoffered_weight": 0.25},
     "unoffered 0": {**COUNTED, "unoffered_weight": 0.0},
+    "unoffered 0, pseudo-count 3": {**COUNTED, "unoffered_weight": 0.0, "prior_pseudocount": 3.0},
+    "wanderers join 0.25": {**COUNTED, "wanderer_join": 0.25},
+    "wanderers join 0.5": {**COUNTED, "wanderer_join": 0.5},
+    "wanderers join 1": {**COUNTED, "wanderer_join": 1.0},
 }
 
 
@@ -123,10 +156,13 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS)[:3])
     parser.add_argument("--base", choices=VARIANTS, default="SPEC prior", help="Δ against it")
     parser.add_argument("--coplayers", nargs="+", choices=COPLAYERS, default=COPLAYERS)
+    short = {f"{n}+{4 - n}": mix for mix, n in MIXES.items()}  # "1+3": "1 focal + 3 co-players"
+    parser.add_argument("--mixes", nargs="+", choices=short, default=list(short))
     parser.add_argument("--report", default="prior_ablation.md", help="file name in " + str(OUT))
     args = parser.parse_args()
     variants = {v: VARIANTS[v] for v in dict.fromkeys([args.base, *args.variants])}
     base, coplayers = args.base, args.coplayers
+    mixes = {short[m]: MIXES[short[m]] for m in args.mixes}
     torch.set_num_threads(1)
     start = time.perf_counter()
     seat_specs, _ = specs(args.cache)
@@ -135,15 +171,15 @@ def main() -> None:
             f"prior_{label}", partial(make_agent, "hop_plus", pretrained=True, **options)
         )
     rewards = {}
-    lineups = [(m, x, v) for m in MIXES for x in coplayers for v in variants]
+    lineups = [(m, x, v) for m in mixes for x in coplayers for v in variants]
     for mix, coplayer, label in tqdm(lineups, desc="lineups"):
-        n = MIXES[mix]
+        n = mixes[mix]
         lineup = [f"prior_{label}"] * n + [seat_specs.get(coplayer, coplayer)] * (4 - n)
         result = play(lineup, args.episodes, range(args.matches), progress=False)
         rewards[mix, coplayer, label] = result.rewards[:, :, :n].mean(axis=2)
-    references = [(m, x) for m in MIXES for x in coplayers if x in REFERENCES]
+    references = [(m, x) for m in mixes for x in coplayers if x in REFERENCES]
     for mix, x in references:  # the scripted hunter of the co-players' habit, in the focal seats
-        n = MIXES[mix]
+        n = mixes[mix]
         result = play([REFERENCES[x]] * n + [x] * (4 - n), args.episodes, range(args.matches),
                       progress=False)  # fmt: skip
         rewards[mix, x, "scripted"] = result.rewards[:, :, :n].mean(axis=2)
@@ -170,7 +206,7 @@ def main() -> None:
         + " |",
         "|---|---|" + "---:|" * (2 * len(variants) + 2 * len(others)),
     ]
-    for mix in MIXES:
+    for mix in mixes:
         for x in coplayers:
             r = {v: rewards[mix, x, v] for v in variants}
             cells = [format_ci(*bootstrap_ci(r[v].mean(1))) for v in variants]
@@ -182,10 +218,10 @@ def main() -> None:
         v: bootstrap_ci(
             sum(
                 rewards[m, x, v].mean(1) - rewards[m, x, base].mean(1)
-                for m in MIXES
+                for m in mixes
                 for x in coplayers
             )
-            / (len(MIXES) * len(coplayers))
+            / (len(mixes) * len(coplayers))
         )
         for v in others
     }

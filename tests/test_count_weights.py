@@ -1,6 +1,7 @@
 """How much an episode teaches the goal and wanderer counts: ``judge_catches`` (a catch counts as
 a walk to its goal only as much as the moves before it were a walker's; the rest joins the
-wanderer counts) and ``unoffered_weight`` (an episode without a stag hunt counts less)."""
+wanderer counts), ``unoffered_weight`` (an episode without a stag hunt counts less) and
+``wanderer_join`` (an episode with one tells who comes to the stag)."""
 
 import numpy as np
 import pytest
@@ -80,25 +81,31 @@ def test_judge_catches_needs_the_wanderer_counts():
     make_agent("hop_plus", judge_catches=True)  # hop_plus learns the wanderer counts
 
 
+def finish_episode(agent, action, realised, wandered):
+    """End an episode in which ``agent`` (hunter_0 of 4) chose ``action`` once, its co-players
+    caught ``realised`` and their moves were a wanderer's with P ``wandered``."""
+    agent.reset("hunter_0")
+    agent.seat.previous = (None, 0)
+    mask = np.zeros(7, dtype=np.int8)
+    mask[[STAY, HUNT_STAG]] = 1
+    q = np.zeros((1, 7))
+    q[0, action] = 1.0  # the greedy choice
+    decision = Decision(state=None, goals=None, seed=np.uint64(0), mask=mask)
+    assert agent.finish(decision, q, np.ones((1, 7), dtype=np.int64)) == action
+    agent.seat.realised[:] = realised
+    agent.seat.kinds.moves_seen[:] = MOVES_TO_JUDGE
+    agent.seat.kinds.evidence[:] = [[(1 - w) / 2, (1 - w) / 2, w] for w in wandered]
+    agent.end_episode()
+
+
 @pytest.mark.parametrize("offered", [False, True])
 def test_an_episode_without_a_stag_hunt_teaches_the_counts_unoffered_weight(offered):
     """``unoffered_weight``: what co-players caught while this player never hunted the stag
     counts that much; an episode in which it hunted the stag counts whole."""
     agent = make_agent("hop", StagHuntConfig(), seed=0, device="cpu", wanderer_counts=True,
                        unoffered_weight=0.25, **SCRIPTED_1X4)  # fmt: skip
-    agent.reset("hunter_0")
-    agent.seat.previous = (None, 0)
-    mask = np.zeros(7, dtype=np.int8)
-    mask[[STAY, HUNT_STAG]] = 1
-    q = np.zeros((1, 7))
-    q[0, HUNT_STAG if offered else STAY] = 1.0  # the greedy choice
-    decision = Decision(state=None, goals=None, seed=np.uint64(0), mask=mask)
-    action = agent.finish(decision, q, np.ones((1, 7), dtype=np.int64))
-    assert (action == HUNT_STAG) == offered == agent.seat.offered
-    agent.seat.realised[:] = [1, -1, 0]  # a hare, nothing, the stag
-    agent.seat.kinds.moves_seen[:] = MOVES_TO_JUDGE
-    agent.seat.kinds.evidence[1] = [0.1, 0.1, 0.8]
-    agent.end_episode()
+    finish_episode(agent, HUNT_STAG if offered else STAY, [1, -1, 0], [0.0, 0.8, 0.0])
+    assert agent.seat.offered == offered
     weight = 1.0 if offered else 0.25
     np.testing.assert_allclose(agent.seat.goal_counts, [[0, weight], [0, 0], [weight, 0]])
     np.testing.assert_allclose(agent.seat.kinds.wander_counts, [0, 0.8 * weight, 0])
@@ -110,3 +117,66 @@ def test_an_episode_without_a_stag_hunt_teaches_the_counts_unoffered_weight(offe
 def test_unoffered_weight_is_a_share_of_an_episode():
     with pytest.raises(ValueError, match=r"unoffered_weight must be in \[0, 1\]"):
         PlannerAgent(StagHuntConfig(), device="cpu", unoffered_weight=1.5)
+
+
+def test_wanderers_plan_as_stag_walkers_at_the_rate_they_joined_our_stag_hunts():
+    """``wanderer_join``: after a stag hunt of this player, a co-player that caught the stag
+    joined it, the others did not; an episode without one only discounts the counts; the
+    wanderer share of each co-player's kind plans as a stag walker at its join rate."""
+    agent = make_agent("hop", StagHuntConfig(), seed=0, device="cpu", wanderer_counts=True,
+                       wanderer_join=0.25, **SCRIPTED_1X4)  # fmt: skip
+    kinds = agent.seat.kinds
+    finish_episode(agent, HUNT_STAG, [0, -1, -1], [0.0, 1.0, 1.0])
+    np.testing.assert_allclose(kinds.join_counts, [1, 0, 0])
+    np.testing.assert_allclose(kinds.offer_counts, [1, 1, 1])
+    finish_episode(agent, STAY, [-1, 0, -1], [1.0, 0.0, 1.0])  # no stag hunt of ours
+    np.testing.assert_allclose(kinds.join_counts, [0.995, 0, 0])
+    np.testing.assert_allclose(kinds.offer_counts, [0.995] * 3)
+    agent.reset("hunter_0")
+    join = (np.array([0.995, 0, 0]) + 0.25) / 1.995
+    np.testing.assert_allclose(kinds.join, join)
+    kind = kinds.kind
+    assert kind[0, 2] > 0 and kind[2, 2] > 0, "they wandered before"
+    np.testing.assert_allclose(
+        agent.seat.belief,
+        np.stack([kind[:, 0] + join * kind[:, 2], kind[:, 1] + (1 - join) * kind[:, 2]], 1),
+    )
+    assert agent.belief_report()["hunter_1"][0] == pytest.approx(agent.seat.belief[0, 0])
+    kinds.update(np.full((3, 2), 0.1), np.ones((3, 7)), np.ones((3, 7)), np.ones(3, bool))
+    kind = kinds.kind
+    assert kind[1, 2] > 0.5, "moves no walker explains better than a wanderer"
+    np.testing.assert_allclose(
+        kinds.plan_belief,
+        np.stack([kind[:, 0] + join * kind[:, 2], kind[:, 1] + (1 - join) * kind[:, 2]], 1),
+    )
+    other = make_agent("hop", StagHuntConfig(), seed=1, device="cpu", wanderer_counts=True,
+                       wanderer_join=0.25, **SCRIPTED_1X4)  # fmt: skip
+    other.seat.load_state_dict(agent.seat.state_dict())  # mid-episode: counts, kinds, join
+    np.testing.assert_allclose(other.seat.kinds.join, join)
+    np.testing.assert_allclose(other.seat.kinds.plan_belief, kinds.plan_belief)
+
+
+def test_without_wanderer_join_a_wanderer_hunts_no_stag_and_no_join_is_counted():
+    agent = make_agent("hop", StagHuntConfig(), seed=0, device="cpu", wanderer_counts=True,
+                       **SCRIPTED_1X4)  # fmt: skip
+    finish_episode(agent, HUNT_STAG, [0, -1, -1], [0.0, 1.0, 1.0])
+    assert not agent.seat.kinds.join_counts.any() and not agent.seat.kinds.offer_counts.any()
+    agent.reset("hunter_0")
+    kind = agent.seat.kinds.kind
+    np.testing.assert_allclose(agent.seat.belief[:, 0], kind[:, 0])
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"wanderer_join": 1.5, "wanderer_counts": True}, r"wanderer_join must be in \[0, 1\]"),
+        ({"wanderer_join": 0.25}, r"wanderer_join.*wanderer_counts=True"),
+        (
+            {"wanderer_join": 0.25, "wanderer_counts": True, "wanderer_model": "random"},
+            r"wanderer_join.*wanderer_model='hare'",
+        ),
+    ],
+)
+def test_wanderer_join_is_checked(options, match):
+    with pytest.raises(ValueError, match=match):
+        PlannerAgent(StagHuntConfig(), device="cpu", **options)

@@ -352,11 +352,11 @@ def test_wanderer_counts_travel_with_a_checkpoint(tmp_path):
     loaded.load(tmp_path / "a.safetensors")
     assert loaded.seat.kinds.wander_counts[0] > 0.99 and loaded.seat.kinds.judged_counts[0] == 1.0
     data = agent.state_dict()
-    del data["wander_counts"], data["judged_counts"]  # saved before the option existed
+    for name in ("wander_counts", "judged_counts", "join_counts", "offer_counts"):
+        del data[name]  # saved before the options existed
     loaded.load_state_dict(data)
-    assert np.all(loaded.seat.kinds.wander_counts == 0) and np.all(
-        loaded.seat.kinds.judged_counts == 0
-    )
+    for name in ("wander_counts", "judged_counts", "join_counts", "offer_counts"):
+        assert np.all(getattr(loaded.seat.kinds, name) == 0), name
 
 
 def test_kinds_count_a_catch_as_an_episode_walked_however_little_was_seen():

@@ -11,12 +11,17 @@ moves)`` if it caught nothing (one that caught something walked to its goal, unl
 is judged by its moves too, ``judge_catches``: then its goal counts only the rest, ``1 -
 P(wanderer)``), ``E <- lambda * E + 1``, prior ``W / (E + 1)``: 0 before any episode, never 1.
 An episode counts (in W and E) only if the co-player caught something or enough of its moves
-were seen.
+were seen. With ``wanderer_join`` a wanderer plans as a stag walker with the probability that it
+came to the stag when this player hunted it: ``J <- lambda * J + caught the stag``, ``O <-
+lambda * O + 1`` after each episode in which this player hunted the stag (only lambda
+otherwise), ``(J + join prior) / (O + 1)``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from staghunt_env.spec import CAUGHT_STAG
 
 
 def prior_from_counts(counts: np.ndarray) -> np.ndarray:
@@ -91,6 +96,27 @@ def wanderer_prior_from_counts(counts: np.ndarray, episodes: np.ndarray) -> np.n
     return np.asarray(counts, dtype=np.float64) / (np.asarray(episodes) + 1.0)
 
 
-def plan_belief(kinds: np.ndarray) -> np.ndarray:
-    """(K, 3) kinds -> (K, 2) the goal belief the search samples: a wanderer hunts no stag."""
-    return np.stack([kinds[:, 0], kinds[:, 1] + kinds[:, 2]], axis=1)
+def plan_belief(kinds: np.ndarray, join: float | np.ndarray = 0.0) -> np.ndarray:
+    """(K, 3) kinds -> (K, 2) the goal belief the search samples: a wanderer hunts no stag, or
+    (``join``, one for all or (K,)) comes to it with that probability, as a stag walker would."""
+    join = np.broadcast_to(np.asarray(join, dtype=np.float64), (len(kinds),))
+    wander = kinds[:, 2]
+    return np.stack([kinds[:, 0] + join * wander, kinds[:, 1] + (1.0 - join) * wander], axis=1)
+
+
+def update_join_counts(
+    joins: np.ndarray, offers: np.ndarray, realised: np.ndarray, offered: bool, discount: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Discount the (K,) join and offer counts; an episode in which this player hunted the stag
+    adds one offer for every co-player and one join for each that caught the stag."""
+    stag = (np.asarray(realised) == CAUGHT_STAG).astype(np.float64)
+    return (
+        discount * np.asarray(joins, dtype=np.float64) + (stag if offered else 0.0),
+        discount * np.asarray(offers, dtype=np.float64) + float(offered),
+    )
+
+
+def join_rate_from_counts(joins: np.ndarray, offers: np.ndarray, prior: float) -> np.ndarray:
+    """(K,) P(a co-player comes to the stag this player hunts): the discounted share of its
+    stag hunts a co-player joined, with one more hunt joined with probability ``prior``."""
+    return (np.asarray(joins, dtype=np.float64) + prior) / (np.asarray(offers) + 1.0)

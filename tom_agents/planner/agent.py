@@ -7,8 +7,8 @@ softmax(beta * Q). Across episodes: discounted goal counts give the next episode
 learned opponent models train on hindsight-labelled trajectories (:mod:`~.learning`). That is
 SPEC's method, the defaults; options change its parts (``greedy``, ``root_value``,
 ``leaf_value``, ``tree_value``, ``prior_pseudocount``, ``wanderer_prior``, ``wanderer_counts``,
-``judge_catches``, ``unoffered_weight``, ``soft_goal_counts``, ``initial_goal_counts``), as the
-``hop_plus`` variant does with some of them (:data:`HOP_PLUS`).
+``judge_catches``, ``unoffered_weight``, ``wanderer_join``, ``soft_goal_counts``,
+``initial_goal_counts``), as the ``hop_plus`` variant does with some of them (:data:`HOP_PLUS`).
 """
 
 from __future__ import annotations
@@ -297,6 +297,7 @@ def _seat(networks: PlannerNetworks, options: PlannerOptions) -> Seat:
         options.wanderer_counts,
         options.judge_catches,
         options.unoffered_weight,
+        options.wanderer_join,
     )
 
 

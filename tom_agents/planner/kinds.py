@@ -9,8 +9,10 @@ wanderer prior is fixed (``wanderer_prior``) or learned per co-player from the e
 were a wanderer's, over one more episode walked (:func:`~tom_agents.beliefs.update_wander_counts`);
 an episode counts once the co-player caught something or :data:`MOVES_TO_JUDGE` of its moves were
 seen. With ``judge_catches`` an episode with a catch is judged by the moves before the catch too,
-and the catch counts as a goal only as much as they were a walker's. One seat's :class:`Kinds`
-holds it.
+and the catch counts as a goal only as much as they were a walker's. With ``wanderer_join`` a
+wanderer plans as a stag walker at the rate it came to the stag in the episodes in which this
+player hunted it (:func:`~tom_agents.beliefs.join_rate_from_counts`), not as a hare hunter. One
+seat's :class:`Kinds` holds it.
 """
 
 from __future__ import annotations
@@ -56,20 +58,29 @@ class Kinds:
         learn: bool,
         episode_prior: bool,
         judge_catches: bool = False,
+        join_prior: float = 0.0,
     ):
         self.fixed_prior = fixed_prior
         self.learn = learn
         self.judge_catches = judge_catches and learn  # catches judged by the moves before them
         self.episode_prior = episode_prior  # False: nothing learned is used, as for the goals
         self.on = fixed_prior > 0 or learn  # False: SPEC's two goals, this class idle
+        self.join_prior = join_prior if learn else 0.0  # 0: a wanderer hunts no stag
         self.wander_counts = np.zeros(num_coplayers)  # discounted episodes wandered
         self.judged_counts = np.zeros(num_coplayers)  # discounted episodes judged
+        self.join_counts = np.zeros(num_coplayers)  # discounted stag hunts of ours it joined
+        self.offer_counts = np.zeros(num_coplayers)  # discounted episodes we hunted the stag
         self.uniform = np.full((num_coplayers, KINDS), 1.0 / KINDS)
 
     def start(self, goal_prior: np.ndarray) -> None:
         """A new episode whose goal prior is ``goal_prior`` (K, 2)."""
         self.start_kind = self.prior(goal_prior)  # kept: the counts change when it closes
         self.kind = self.start_kind.copy()
+        self.join = self.join_prior
+        if self.join_prior and self.episode_prior:
+            self.join = beliefs.join_rate_from_counts(
+                self.join_counts, self.offer_counts, self.join_prior
+            )
         self.evidence = self.uniform.copy()  # the posterior a uniform start would reach
         self.moves_seen = np.zeros(len(goal_prior), dtype=np.int64)
 
@@ -84,7 +95,12 @@ class Kinds:
     @property
     def plan_belief(self) -> np.ndarray:
         """(K, 2) the goal belief the search samples."""
-        return beliefs.plan_belief(self.kind)
+        return self.plan(self.kind)
+
+    def plan(self, kind: np.ndarray) -> np.ndarray:
+        """(K, 2) the goal belief the search samples for these (K, 3) kinds: a wanderer comes to
+        the stag with this episode's join rate (``wanderer_join``; 0 without it)."""
+        return beliefs.plan_belief(kind, self.join)
 
     def update(
         self, likelihood: np.ndarray, explains: np.ndarray, masks: np.ndarray, observed: np.ndarray
@@ -115,9 +131,16 @@ class Kinds:
         judged catch its P(walker) by the moves before it."""
         return np.where(self.judged_catches(realised), 1.0 - self.evidence[:, 2], 1.0)
 
-    def close(self, realised: np.ndarray, discount: float, weight: float = 1.0) -> None:
+    def close(
+        self, realised: np.ndarray, discount: float, weight: float = 1.0, offered: bool = False
+    ) -> None:
         """The episode's end (``realised``: each co-player's goal, -1: none) joins the counts,
-        as ``weight`` of an episode."""
+        as ``weight`` of an episode; with ``wanderer_join``, ``offered`` (this player hunted
+        the stag) says whether it tested who comes to the stag."""
+        if self.join_prior:
+            self.join_counts, self.offer_counts = beliefs.update_join_counts(
+                self.join_counts, self.offer_counts, realised, offered, discount
+            )
         if self.learn:
             judged = (realised >= 0) | (self.moves_seen >= MOVES_TO_JUDGE)
             self.wander_counts, self.judged_counts = beliefs.update_wander_counts(
@@ -127,16 +150,16 @@ class Kinds:
 
     # ------------------------------------------------------------------ exact resume
 
+    _COUNTS = ("wander_counts", "judged_counts", "join_counts", "offer_counts")
+
     def counts(self) -> dict[str, np.ndarray]:
         """What carries from episode to episode (copies)."""
-        return {
-            "wander_counts": self.wander_counts.copy(),
-            "judged_counts": self.judged_counts.copy(),
-        }
+        return {name: getattr(self, name).copy() for name in self._COUNTS}
 
     def load_counts(self, data: Mapping[str, Any]) -> None:
-        """:meth:`counts` back; data saved before ``wanderer_counts`` has none: zeros."""
-        for name in ("wander_counts", "judged_counts"):
+        """:meth:`counts` back; data saved before ``wanderer_counts`` (or ``wanderer_join``) has
+        none: zeros."""
+        for name in self._COUNTS:
             setattr(self, name, np.array(data.get(name, np.zeros(len(self.uniform))), float))
 
     _STATE = (("kind", "kind"), ("kind_evidence", "evidence"), ("moves_seen", "moves_seen"))

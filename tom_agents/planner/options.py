@@ -77,6 +77,12 @@ class PlannerOptions:
     # chance to join it there) teaches the goal and wanderer counts: 1 is SPEC's (every episode
     # alike); below 1, what co-players caught while it hunted hares counts that much less
     unoffered_weight: float = 1.0
+    # with wanderer_counts, a co-player read as a wanderer plans as a stag walker with the
+    # probability that it came to the stag in the episodes in which this agent hunted it, over
+    # one more such episode that it joined with this probability (before any: this); 0 is
+    # wanderer_counts' own (a wanderer is no partner for the stag). Inert where wanderer_counts is
+    # (bayes_update=False, a goal-free model)
+    wanderer_join: float = 0.0
     bayes_update: bool = True  # False: no intra-episode update (beliefs stay the prior)
     dirichlet_noise: bool = SearchSettings.dirichlet_noise
     dirichlet_epsilon: float = SearchSettings.dirichlet_epsilon
@@ -129,6 +135,15 @@ class PlannerOptions:
             )
         if not 0.0 <= self.unoffered_weight <= 1.0:
             raise ValueError(f"unoffered_weight must be in [0, 1], got {self.unoffered_weight}")
+        if not 0.0 <= self.wanderer_join <= 1.0:
+            raise ValueError(f"wanderer_join must be in [0, 1], got {self.wanderer_join}")
+        if self.wanderer_join and not (self.wanderer_counts and self.wanderer_model == "hare"):
+            raise ValueError(
+                "wanderer_join plans the learned wanderers as stag walkers at a rate: it needs "
+                "wanderer_counts=True and wanderer_model='hare' (with 'random' the trees sample "
+                "wanderers as random movers, which no join rate reaches); got wanderer_counts="
+                f"{self.wanderer_counts}, wanderer_model={self.wanderer_model!r}"
+            )
         if self.judge_catches and not self.wanderer_counts:
             raise ValueError("judge_catches judges catches for the wanderer counts: it needs "
                              "wanderer_counts=True")  # fmt: skip

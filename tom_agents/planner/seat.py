@@ -73,6 +73,7 @@ class Seat:
         wanderer_counts: bool = False,
         judge_catches: bool = False,
         unoffered_weight: float = 1.0,
+        wanderer_join: float = 0.0,
     ) -> None:
         self.config = config
         self.goal_conditioned = goal_conditioned
@@ -84,7 +85,9 @@ class Seat:
         # wanderers beside the walkers: a learned prior only where the Bayes update runs
         learn = wanderer_counts and goal_conditioned and bayes_update
         self.unoffered_weight = unoffered_weight  # an episode without a stag hunt teaches less
-        self.kinds = Kinds(self.num_coplayers, wanderer_prior, learn, episode_prior, judge_catches)
+        self.kinds = Kinds(
+            self.num_coplayers, wanderer_prior, learn, episode_prior, judge_catches, wanderer_join
+        )
         self.goal_counts = np.tile(np.asarray(initial_goal_counts, float), (self.num_coplayers, 1))
         self.uniform = np.full((self.num_coplayers, NUM_GOALS), 1.0 / NUM_GOALS)
         self.opponent_buffers: list[list[OpponentStep]] = [[] for _ in range(self.num_coplayers)]
@@ -188,14 +191,15 @@ class Seat:
         ``soft_goal_counts``, the other co-players' evidence too, as fractions of one; with
         ``wanderer_counts``, the evidence that those wandered joins the wanderer counts, and with
         ``judge_catches`` a catch counts only as much as the moves before it were a walker's; an
-        episode in which this player never hunted the stag adds ``unoffered_weight`` of it)."""
+        episode in which this player never hunted the stag adds ``unoffered_weight`` of it; one in
+        which it did tells ``wanderer_join`` who came)."""
         weight = 1.0 if self.offered else self.unoffered_weight
         soft = weight * self.goal_evidence if self.soft_goal_counts else None
         weights = weight * self.kinds.catch_weights(self.realised)
         self.goal_counts = beliefs.update_counts(
             self.goal_counts, self.realised, discount, soft, weights
         )
-        self.kinds.close(self.realised, discount, weight)
+        self.kinds.close(self.realised, discount, weight, self.offered)
         self.previous = None
 
     def belief_hits(self) -> tuple[float, int]:
@@ -220,8 +224,9 @@ class Seat:
 
     def belief_report(self) -> dict[str, tuple[float, float]]:
         """Per co-player name: (P(stag) planned with at the episode's start, before any
-        evidence; P(stag) at the last decision). With wanderers, a wanderer is no stag hunter."""
-        first = beliefs.plan_belief(self.kinds.start_kind) if self.kinds.on else self.prior
+        evidence; P(stag) at the last decision). With wanderers, a wanderer is no stag hunter
+        (with ``wanderer_join``, one at its join rate)."""
+        first = self.kinds.plan(self.kinds.start_kind) if self.kinds.on else self.prior
         last = self.belief_log[-1] if self.belief_log else first
         return {
             agent_name(int(i)): (float(first[k, 0]), float(last[k, 0]))
