@@ -119,6 +119,11 @@ def test_unoffered_weight_is_a_share_of_an_episode():
         PlannerAgent(StagHuntConfig(), device="cpu", unoffered_weight=1.5)
 
 
+def planned(kind, join):
+    """(K, 2) what the search samples: each co-player's wanderer share split at its join rate."""
+    return np.stack([kind[:, 0] + join * kind[:, 2], kind[:, 1] + (1 - join) * kind[:, 2]], 1)
+
+
 def test_wanderers_plan_as_stag_walkers_at_the_rate_they_joined_our_stag_hunts():
     """``wanderer_join``: after a stag hunt of this player, a co-player that caught the stag
     joined it, the others did not; an episode without one only discounts the counts; the
@@ -135,20 +140,12 @@ def test_wanderers_plan_as_stag_walkers_at_the_rate_they_joined_our_stag_hunts()
     agent.reset("hunter_0")
     join = (np.array([0.995, 0, 0]) + 0.25) / 1.995
     np.testing.assert_allclose(kinds.join, join)
-    kind = kinds.kind
-    assert kind[0, 2] > 0 and kind[2, 2] > 0, "they wandered before"
-    np.testing.assert_allclose(
-        agent.seat.belief,
-        np.stack([kind[:, 0] + join * kind[:, 2], kind[:, 1] + (1 - join) * kind[:, 2]], 1),
-    )
+    assert (kinds.kind[:, 2] > 0).all(), "they wandered before"
+    np.testing.assert_allclose(agent.seat.belief, planned(kinds.kind, join))
     assert agent.belief_report()["hunter_1"][0] == pytest.approx(agent.seat.belief[0, 0])
     kinds.update(np.full((3, 2), 0.1), np.ones((3, 7)), np.ones((3, 7)), np.ones(3, bool))
-    kind = kinds.kind
-    assert kind[1, 2] > 0.5, "moves no walker explains better than a wanderer"
-    np.testing.assert_allclose(
-        kinds.plan_belief,
-        np.stack([kind[:, 0] + join * kind[:, 2], kind[:, 1] + (1 - join) * kind[:, 2]], 1),
-    )
+    assert kinds.kind[1, 2] > 0.5, "moves no walker explains better than a wanderer"
+    np.testing.assert_allclose(kinds.plan_belief, planned(kinds.kind, join))
     other = make_agent("hop", StagHuntConfig(), seed=1, device="cpu", wanderer_counts=True,
                        wanderer_join=0.25, **SCRIPTED_1X4)  # fmt: skip
     other.seat.load_state_dict(agent.seat.state_dict())  # mid-episode: counts, kinds, join

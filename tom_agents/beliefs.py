@@ -99,7 +99,6 @@ def wanderer_prior_from_counts(counts: np.ndarray, episodes: np.ndarray) -> np.n
 def plan_belief(kinds: np.ndarray, join: float | np.ndarray = 0.0) -> np.ndarray:
     """(K, 3) kinds -> (K, 2) the goal belief the search samples: a wanderer hunts no stag, or
     (``join``, one for all or (K,)) comes to it with that probability, as a stag walker would."""
-    join = np.broadcast_to(np.asarray(join, dtype=np.float64), (len(kinds),))
     wander = kinds[:, 2]
     return np.stack([kinds[:, 0] + join * wander, kinds[:, 1] + (1.0 - join) * wander], axis=1)
 
